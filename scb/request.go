@@ -86,7 +86,9 @@ type Credentials struct {
 }
 
 // String redacts the password.
-func (c Credentials) String() string { return fmt.Sprintf("{Username:%q Password:<redacted>}", c.Username) }
+func (c Credentials) String() string {
+	return fmt.Sprintf("{Username:%q Password:<redacted>}", c.Username)
+}
 
 // GoString redacts the password.
 func (c Credentials) GoString() string { return c.String() }
