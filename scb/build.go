@@ -38,11 +38,7 @@ func Build(ctx context.Context, req Request) (*Bundle, error) {
 	}
 	chain, err := r.CA.Issue(ctx, &CertificateRequest{
 		PublicKey: key.Public(),
-		Subject: pkix.Name{
-			CommonName:         r.ClientID,
-			Organization:       []string{r.ClusterName},
-			OrganizationalUnit: []string{r.Environment},
-		},
+		Subject:   clientSubject(r),
 		Usage:     UsageClient,
 		NotBefore: now.Add(-5 * time.Minute),
 		NotAfter:  now.Add(r.Validity),
@@ -73,7 +69,89 @@ func Build(ctx context.Context, req Request) (*Bundle, error) {
 	return a.b, nil
 }
 
+func clientSubject(r *Request) pkix.Name {
+	ou := r.Environment
+	if r.Environment == "testing" {
+		ou = "testing - NOT FOR PRODUCTION"
+	}
+	return pkix.Name{CommonName: r.ClientID, Organization: []string{r.ClusterName}, OrganizationalUnit: []string{ou}}
+}
+
+// Preview describes the bundle a Request would produce, computed without
+// creating keys, certificates or files.
+type Preview struct {
+	// Files lists every path the bundle would hold with its size; sizes of
+	// certificates, keys, keystores, metadata and manifest are estimates.
+	Files []PreviewFile `json:"files"`
+	// Metadata is what metadata.json would hold; identifiers, fingerprints
+	// and serial numbers are placeholders.
+	Metadata *Metadata `json:"metadata"`
+	// Request is the normalised request: every default applied.
+	Settings PreviewSettings `json:"settings"`
+}
+
+// PreviewFile is one entry of a Preview.
+type PreviewFile struct {
+	Path        string `json:"path"`
+	Size        int    `json:"size"`
+	Approximate bool   `json:"approximate"`
+}
+
+// PreviewSettings are the effective generation settings.
+type PreviewSettings struct {
+	ClusterName     string           `json:"cluster_name"`
+	ClientID        string           `json:"client_id"`
+	Environment     string           `json:"environment"`
+	ContactPoints   []string         `json:"contact_points"`
+	LocalDatacenter string           `json:"local_datacenter"`
+	Gateway         GatewayInfo      `json:"gateway"`
+	Validity        string           `json:"validity"`
+	KeyType         KeyType          `json:"key_type"`
+	KeyEncrypted    bool             `json:"key_encrypted"`
+	Drivers         []string         `json:"drivers"`
+	Components      []string         `json:"components"`
+	PKCS12Cipher    string           `json:"pkcs12_cipher"`
+	Connection      ConnectionParams `json:"connection"`
+}
+
+// Plan validates req exactly as Build does and returns a Preview of the
+// bundle, without generating keys, contacting the CA or writing anything.
+// The paths are exactly those Build would produce.
+func Plan(req Request) (*Preview, error) {
+	r, err := req.normalize()
+	if err != nil {
+		return nil, err
+	}
+	now := r.Now().UTC().Truncate(time.Second)
+	a := &assembly{req: r, now: now, b: &Bundle{}, dry: true}
+	if err := a.assemble(); err != nil {
+		return nil, err
+	}
+	p := &Preview{Metadata: a.meta, Settings: PreviewSettings{
+		ClusterName: r.ClusterName, ClientID: r.ClientID, Environment: r.Environment,
+		ContactPoints: r.ContactPoints, LocalDatacenter: r.LocalDatacenter, Gateway: r.Gateway,
+		Validity: r.Validity.String(), KeyType: r.KeyType, KeyEncrypted: len(r.KeyPassphrase) > 0,
+		Drivers: r.Drivers, Components: r.Components, PKCS12Cipher: pkcs12Cipher(r), Connection: r.Connection,
+	}}
+	for _, f := range a.b.Files() {
+		p.Files = append(p.Files, PreviewFile{Path: f.Path, Size: len(f.Data), Approximate: a.approx[f.Path]})
+	}
+	return p, nil
+}
+
+func pkcs12Cipher(r *Request) string {
+	if !slices.Contains(r.Components, ComponentPKCS12) {
+		return ""
+	}
+	if r.LegacyPKCS12 {
+		return "legacy-3des"
+	}
+	return "aes256"
+}
+
 type assembly struct {
+	dry    bool            // Plan: placeholders instead of key material
+	approx map[string]bool // paths whose placeholder size is an estimate
 	req   *Request
 	now   time.Time
 	key   crypto.Signer
@@ -149,8 +227,40 @@ func (req Request) normalize() (*Request, error) {
 		return nil, err
 	}
 	r.KeyType = kt
+	if r.Components == nil {
+		r.Components = slices.Clone(Components)
+	} else {
+		r.Components = slices.Clone(r.Components)
+		seenc := map[string]bool{}
+		for _, c := range r.Components {
+			if err := oneOf("component", c, Components); err != nil {
+				return nil, err
+			}
+			if seenc[c] {
+				return nil, fmt.Errorf("component %q listed twice", c)
+			}
+			seenc[c] = true
+		}
+	}
+	if r.OmitStockDriverFiles {
+		r.Components = slices.DeleteFunc(r.Components, func(c string) bool {
+			return c == ComponentStockDriver || c == ComponentJKS || c == ComponentPKCS12
+		})
+	}
+	if !slices.Contains(r.Components, ComponentStockDriver) {
+		r.Components = slices.DeleteFunc(r.Components, func(c string) bool { return c == ComponentJKS || c == ComponentPKCS12 })
+	}
+	r.OmitStockDriverFiles = !slices.Contains(r.Components, ComponentStockDriver)
 	if len(r.KeyPassphrase) > 0 && !r.OmitStockDriverFiles {
-		return nil, errors.New("an encrypted client key cannot be used by the stock-driver files (key, cert.pfx, identity.jks); omit them or leave the key unencrypted")
+		return nil, errors.New("an encrypted client key cannot be used by the stock-driver files (key, cert.pfx, identity.jks): leave out the stock-driver component or the key passphrase")
+	}
+	for _, c := range r.ReadmeNotes {
+		if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f {
+			return nil, errors.New("README notes contain control characters")
+		}
+	}
+	if len(r.ReadmeNotes) > 16<<10 {
+		return nil, errors.New("README notes are longer than 16 KiB")
 	}
 	if r.Credentials != nil && (r.Credentials.Username == "" || r.Credentials.Password == "") {
 		return nil, errors.New("credentials need both a username and a password")
@@ -209,18 +319,44 @@ func (a *assembly) password() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(buf), nil
 }
 
+// Estimated sizes of key material in PEM, by key type, for Plan.
+var (
+	estCertPEM = map[KeyType]int{KeyECDSAP256: 700, KeyECDSAP384: 780, KeyRSA2048: 1150, KeyRSA3072: 1500, KeyRSA4096: 1850}
+	estKeyPEM  = map[KeyType]int{KeyECDSAP256: 241, KeyECDSAP384: 306, KeyRSA2048: 1704, KeyRSA3072: 2484, KeyRSA4096: 3272}
+)
+
+// placeholder records an estimated file for Plan.
+func (a *assembly) placeholder(p string, size int) {
+	if a.approx == nil {
+		a.approx = map[string]bool{}
+	}
+	a.approx[p] = true
+	a.set(p, make([]byte, size))
+}
+
 func (a *assembly) assemble() error {
 	r := a.req
-	leaf := a.chain[0]
-	keyPEM, err := MarshalPrivateKeyPEM(a.key, r.KeyPassphrase)
-	if err != nil {
-		return err
+	encrypted := len(r.KeyPassphrase) > 0
+	var chainPEM []byte
+	if a.dry {
+		kt := r.KeyType
+		a.placeholder(CACertPath, estCertPEM[KeyECDSAP256])
+		a.placeholder(ClientCertPath, estCertPEM[kt]+estCertPEM[KeyECDSAP256])
+		keySize := estKeyPEM[kt]
+		if encrypted {
+			keySize = keySize*5/4 + 200
+		}
+		a.placeholder(ClientKeyPath, keySize)
+	} else {
+		keyPEM, err := MarshalPrivateKeyPEM(a.key, r.KeyPassphrase)
+		if err != nil {
+			return err
+		}
+		chainPEM = EncodeCertificatesPEM(a.chain...)
+		a.set(CACertPath, EncodeCertificatesPEM(a.roots...))
+		a.set(ClientCertPath, chainPEM)
+		a.set(ClientKeyPath, keyPEM)
 	}
-	chainPEM := EncodeCertificatesPEM(a.chain...)
-	rootsPEM := EncodeCertificatesPEM(a.roots...)
-	a.set(CACertPath, rootsPEM)
-	a.set(ClientCertPath, chainPEM)
-	a.set(ClientKeyPath, keyPEM)
 
 	bundleID, err := a.bundleID()
 	if err != nil {
@@ -231,6 +367,7 @@ func (a *assembly) assemble() error {
 			return err
 		}
 	}
+
 	cfg := &ClientConfig{
 		Format:          clientConfigFormat,
 		ClusterName:     r.ClusterName,
@@ -242,7 +379,7 @@ func (a *assembly) assemble() error {
 			CACert:               CACertPath,
 			ClientCert:           ClientCertPath,
 			ClientKey:            ClientKeyPath,
-			ClientKeyEncrypted:   len(r.KeyPassphrase) > 0,
+			ClientKeyEncrypted:   encrypted,
 			HostnameVerification: r.Connection.HostnameVerification,
 			MinVersion:           r.Connection.MinTLSVersion,
 		},
@@ -268,11 +405,14 @@ func (a *assembly) assemble() error {
 			return err
 		}
 		for _, f := range files {
+			if strings.HasPrefix(f.Path, "examples/") && !slices.Contains(r.Components, ComponentExamples) ||
+				strings.HasPrefix(f.Path, "config/driver-configs/") && !slices.Contains(r.Components, ComponentDriverConfigs) {
+				continue
+			}
 			a.set(f.Path, f.Data)
 		}
 	}
 
-	roots := a.roots
 	a.meta = &Metadata{
 		BundleVersion:    FormatVersion,
 		BundleID:         bundleID,
@@ -280,27 +420,41 @@ func (a *assembly) assemble() error {
 		ClientID:         r.ClientID,
 		Environment:      r.Environment,
 		GeneratedAt:      a.now,
-		ExpiresAt:        leaf.NotAfter.UTC(),
 		SupportedDrivers: r.Drivers,
 		Clusters: []ClusterInfo{{
 			Name: r.ClusterName, Datacenters: []string{r.LocalDatacenter},
 			Endpoints: r.ContactPoints, Role: "primary",
 		}},
-		CA: CAInfo{Subject: roots[0].Subject.String(), FingerprintSHA256: Fingerprint(roots[0]), NotAfter: roots[0].NotAfter.UTC()},
-		Client: CertInfo{
-			Subject: leaf.Subject.String(), Serial: leaf.SerialNumber.Text(16),
-			FingerprintSHA256: Fingerprint(leaf), NotBefore: leaf.NotBefore.UTC(), NotAfter: leaf.NotAfter.UTC(),
-			KeyType: r.KeyType, KeyEncrypted: len(r.KeyPassphrase) > 0,
-		},
 		Gateway:   r.Gateway,
 		Generator: GeneratorInfo{Name: "scbkit", Version: r.GeneratorVersion},
 		Parameters: Parameters{
-			KeyType: r.KeyType, Validity: r.Validity.String(), Connection: r.Connection,
+			KeyType: r.KeyType, Validity: r.Validity.String(), Connection: r.Connection, Components: r.Components,
 		},
+	}
+	if a.dry {
+		const ph = "(assigned at generation)"
+		na := a.now.Add(r.Validity)
+		a.meta.ExpiresAt = na
+		a.meta.CA = CAInfo{Subject: ph, FingerprintSHA256: ph}
+		a.meta.Client = CertInfo{Subject: clientSubject(r).String(), Serial: ph, FingerprintSHA256: ph,
+			NotBefore: a.now.Add(-5 * time.Minute), NotAfter: na, KeyType: r.KeyType, KeyEncrypted: encrypted}
+	} else {
+		leaf, root := a.chain[0], a.roots[0]
+		a.meta.ExpiresAt = leaf.NotAfter.UTC()
+		a.meta.CA = CAInfo{Subject: root.Subject.String(), FingerprintSHA256: Fingerprint(root), NotAfter: root.NotAfter.UTC()}
+		a.meta.Client = CertInfo{
+			Subject: leaf.Subject.String(), Serial: leaf.SerialNumber.Text(16),
+			FingerprintSHA256: Fingerprint(leaf), NotBefore: leaf.NotBefore.UTC(), NotAfter: leaf.NotAfter.UTC(),
+			KeyType: r.KeyType, KeyEncrypted: encrypted,
+		}
 	}
 	a.set(ReadmePath, bundleReadme(a.meta, cfg, r))
 	a.set(MetadataPath, a.meta.encode())
 	a.set(ManifestPath, NewManifest(a.b).Encode())
+	if a.dry {
+		a.approx[MetadataPath] = true
+		a.approx[ManifestPath] = true
+	}
 	return nil
 }
 
@@ -318,6 +472,8 @@ func (a *assembly) bundleID() (string, error) {
 // stockFiles writes the root-level files the DataStax drivers read.
 func (a *assembly) stockFiles(chainPEM []byte) error {
 	r := a.req
+	jks := slices.Contains(r.Components, ComponentJKS)
+	p12 := slices.Contains(r.Components, ComponentPKCS12)
 	var pw [3]string
 	for i := range pw {
 		p, err := a.password()
@@ -326,41 +482,63 @@ func (a *assembly) stockFiles(chainPEM []byte) error {
 		}
 		pw[i] = p
 	}
-	keyPEM, err := MarshalPrivateKeyPEM(a.key, nil)
-	if err != nil {
-		return err
-	}
-	fullChain := append(slices.Clone(a.chain), a.roots[0])
-	pfx, err := encodePFX(a.req.Rand, a.key, a.chain, pw[2], r.LegacyPKCS12)
-	if err != nil {
-		return err
-	}
-	identity, err := encodeIdentityJKS(a.req.Rand, a.now, a.key, fullChain, pw[0])
-	if err != nil {
-		return err
-	}
-	trust, err := encodeTrustJKS(a.req.Rand, a.now, a.roots[:1], pw[1])
-	if err != nil {
-		return err
-	}
 	cc := &CloudConfig{
 		Host: r.Gateway.Host, Port: r.Gateway.MetadataPort, CQLPort: r.Gateway.CQLPort,
 		LocalDC:        r.LocalDatacenter,
 		CACertLocation: "./" + CloudCAPath, KeyLocation: "./" + CloudKeyPath, CertLocation: "./" + CloudCertPath,
-		KeyStoreLocation: "./" + CloudIdentityPath, KeyStorePassword: pw[0],
-		TrustStoreLocation: "./" + CloudTrustStorePath, TrustStorePassword: pw[1],
-		PFXCertPassword: pw[2],
+	}
+	if jks {
+		cc.KeyStoreLocation, cc.KeyStorePassword = "./"+CloudIdentityPath, pw[0]
+		cc.TrustStoreLocation, cc.TrustStorePassword = "./"+CloudTrustStorePath, pw[1]
+	}
+	if p12 {
+		cc.PFXCertPassword = pw[2]
 	}
 	if r.Credentials != nil {
 		cc.Username, cc.Password = r.Credentials.Username, r.Credentials.Password
 	}
 	a.set(CloudConfigPath, cc.encode())
+	a.set(CqlshrcPath, cqlshrc(r))
+	if a.dry {
+		kt := r.KeyType
+		a.placeholder(CloudCAPath, estCertPEM[KeyECDSAP256])
+		a.placeholder(CloudCertPath, estCertPEM[kt]+estCertPEM[KeyECDSAP256])
+		a.placeholder(CloudKeyPath, estKeyPEM[kt])
+		if p12 {
+			a.placeholder(CloudPFXPath, estKeyPEM[kt]+2*estCertPEM[kt]/2+600)
+		}
+		if jks {
+			a.placeholder(CloudIdentityPath, estKeyPEM[kt]+3*estCertPEM[kt]*3/4)
+			a.placeholder(CloudTrustStorePath, estCertPEM[KeyECDSAP256]*3/4)
+		}
+		return nil
+	}
+	keyPEM, err := MarshalPrivateKeyPEM(a.key, nil)
+	if err != nil {
+		return err
+	}
 	a.set(CloudCAPath, EncodeCertificatesPEM(a.roots[0]))
 	a.set(CloudCertPath, chainPEM)
 	a.set(CloudKeyPath, keyPEM)
-	a.set(CloudPFXPath, pfx)
-	a.set(CloudIdentityPath, identity)
-	a.set(CloudTrustStorePath, trust)
-	a.set(CqlshrcPath, cqlshrc(r))
+	if p12 {
+		pfx, err := encodePFX(r.Rand, a.key, a.chain, pw[2], r.LegacyPKCS12)
+		if err != nil {
+			return err
+		}
+		a.set(CloudPFXPath, pfx)
+	}
+	if jks {
+		fullChain := append(slices.Clone(a.chain), a.roots[0])
+		identity, err := encodeIdentityJKS(r.Rand, a.now, a.key, fullChain, pw[0])
+		if err != nil {
+			return err
+		}
+		trust, err := encodeTrustJKS(r.Rand, a.now, a.roots[:1], pw[1])
+		if err != nil {
+			return err
+		}
+		a.set(CloudIdentityPath, identity)
+		a.set(CloudTrustStorePath, trust)
+	}
 	return nil
 }

@@ -17,11 +17,11 @@ type CloudConfig struct {
 	CACertLocation     string `json:"caCertLocation"`
 	KeyLocation        string `json:"keyLocation"`
 	CertLocation       string `json:"certLocation"`
-	KeyStoreLocation   string `json:"keyStoreLocation"`
-	KeyStorePassword   string `json:"keyStorePassword"`
-	TrustStoreLocation string `json:"trustStoreLocation"`
-	TrustStorePassword string `json:"trustStorePassword"`
-	PFXCertPassword    string `json:"pfxCertPassword"`
+	KeyStoreLocation   string `json:"keyStoreLocation,omitempty"`
+	KeyStorePassword   string `json:"keyStorePassword,omitempty"`
+	TrustStoreLocation string `json:"trustStoreLocation,omitempty"`
+	TrustStorePassword string `json:"trustStorePassword,omitempty"`
+	PFXCertPassword    string `json:"pfxCertPassword,omitempty"`
 	Username           string `json:"username,omitempty"`
 	Password           string `json:"password,omitempty"`
 }

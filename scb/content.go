@@ -129,12 +129,24 @@ cqlsh, from the directory this bundle was extracted to:
 The client certificate expires on {{.Expires}}. Generate a new bundle
 before then and replace this file atomically; scbkit's Go loader picks up a
 replaced bundle without dropping connections.
+{{- if or (eq .M.Environment "production") (eq .M.Environment "staging")}}
+{{.M.Environment}} certificates are short-lived on purpose. Renew when a
+third of the validity is left ({{.RenewBy}} at the latest), for example:
+
+    scb generate --environment {{.M.Environment}} --cluster {{.M.ClusterName}} --client {{.M.ClientID}} --force
+{{- end}}
 
 ## Verify
 
     scb inspect this-bundle.zip
 
 checks that every file matches ` + "`manifest.json`" + `.
+{{- if .Notes}}
+
+## Notes from your platform team
+
+{{.Notes}}
+{{- end}}
 `))
 
 func bundleReadme(m *Metadata, cfg *ClientConfig, r *Request) []byte {
@@ -151,6 +163,8 @@ func bundleReadme(m *Metadata, cfg *ClientConfig, r *Request) []byte {
 		"ContactPoints": strings.Join(cfg.ContactPoints, ", "),
 		"Drivers":       drivers,
 		"Stock":         !r.OmitStockDriverFiles,
+		"Notes":         strings.TrimSpace(r.ReadmeNotes),
+		"RenewBy":       m.ExpiresAt.Add(-m.ExpiresAt.Sub(m.GeneratedAt) / 3).Format("2006-01-02"),
 	})
 	if err != nil {
 		panic("scb: README template failed: " + err.Error())

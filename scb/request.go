@@ -46,7 +46,8 @@ type Request struct {
 	// KeyType of the client key. Empty means DefaultKeyType.
 	KeyType KeyType
 	// KeyPassphrase, when set, encrypts certificates/client-key.pem. The
-	// stock-driver files need a plain key, so they are then left out.
+	// stock-driver files need a plain key, so Build refuses an encrypted key
+	// unless the stock-driver component is left out.
 	KeyPassphrase []byte
 	// Credentials, when set, are written into config.json for the stock
 	// drivers. Leave nil unless you must: credentials in a file travel with
@@ -60,12 +61,21 @@ type Request struct {
 	// InsecureSkipHostnameVerification renders configurations that do not
 	// check server host names. For tests against ad-hoc clusters only.
 	InsecureSkipHostnameVerification bool
-	// OmitStockDriverFiles leaves out config.json, ca.crt, cert, key,
-	// cert.pfx, identity.jks, trustStore.jks and cqlshrc.
+	// Components selects optional parts of the bundle; nil means all of
+	// Components. Certificates, metadata, manifest, README and the neutral
+	// configuration are always present.
+	Components []string
+	// OmitStockDriverFiles removes the stock-driver, jks and pkcs12
+	// components: no config.json, ca.crt, cert, key, cert.pfx,
+	// identity.jks, trustStore.jks or cqlshrc.
 	OmitStockDriverFiles bool
 	// LegacyPKCS12 writes cert.pfx with 3DES and a SHA-1 MAC for old
 	// Windows/.NET Framework; the default is AES-256 with PBKDF2.
 	LegacyPKCS12 bool
+	// ReadmeNotes is extra Markdown text appended to the bundle README
+	// under "Notes from your platform team". Control characters other than
+	// newlines and tabs are refused.
+	ReadmeNotes string
 	// CA issues the client certificate. Required.
 	CA CA
 	// Renderers add per-driver files; each is run when its Name is in
@@ -78,6 +88,24 @@ type Request struct {
 	// GeneratorVersion is recorded in metadata.json.
 	GeneratorVersion string
 }
+
+// Optional bundle components.
+const (
+	// ComponentDriverConfigs is config/driver-configs/<driver>/.
+	ComponentDriverConfigs = "driver-configs"
+	// ComponentExamples is examples/<driver>/.
+	ComponentExamples = "examples"
+	// ComponentStockDriver is config.json, ca.crt, cert, key and cqlshrc at
+	// the root, read by the DataStax drivers and cqlsh.
+	ComponentStockDriver = "stock-driver"
+	// ComponentJKS is identity.jks and trustStore.jks (Java).
+	ComponentJKS = "jks"
+	// ComponentPKCS12 is cert.pfx (.NET).
+	ComponentPKCS12 = "pkcs12"
+)
+
+// Components lists every optional component.
+var Components = []string{ComponentDriverConfigs, ComponentExamples, ComponentStockDriver, ComponentJKS, ComponentPKCS12}
 
 // Credentials are a Cassandra username and password. They never print.
 type Credentials struct {

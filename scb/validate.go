@@ -22,8 +22,12 @@ type ValidateOptions struct {
 // connection profile (which is named after the environment).
 var RequiredPaths = []string{MetadataPath, ManifestPath, CACertPath, ClientCertPath, ClientKeyPath, ClientYAMLPath, ReadmePath}
 
-// StockDriverPaths are written together or not at all.
-var StockDriverPaths = []string{CloudConfigPath, CloudCAPath, CloudCertPath, CloudKeyPath, CloudPFXPath, CloudIdentityPath, CloudTrustStorePath, CqlshrcPath}
+// StockDriverPaths are every stock-driver file. The first five
+// (stockCorePaths) are written together or not at all; the keystores
+// follow the jks and pkcs12 components.
+var StockDriverPaths = []string{CloudConfigPath, CloudCAPath, CloudCertPath, CloudKeyPath, CqlshrcPath, CloudPFXPath, CloudIdentityPath, CloudTrustStorePath}
+
+var stockCorePaths = StockDriverPaths[:5]
 
 // Validate checks that b is complete and consistent: every required file is
 // present and non-empty; metadata and configuration parse; the client
@@ -148,8 +152,14 @@ func (v *validator) checkStock(leaf *x509.Certificate, chainPEM []byte, roots []
 	if present == 0 {
 		return
 	}
-	for _, p := range StockDriverPaths {
+	for _, p := range stockCorePaths {
 		v.need(p)
+	}
+	_, hasID := v.b.Get(CloudIdentityPath)
+	_, hasTrust := v.b.Get(CloudTrustStorePath)
+	if hasID != hasTrust {
+		v.need(CloudIdentityPath)
+		v.need(CloudTrustStorePath)
 	}
 	ccData, ok := v.b.Get(CloudConfigPath)
 	if !ok || len(ccData) == 0 {
