@@ -152,13 +152,13 @@ func pkcs12Cipher(r *Request) string {
 type assembly struct {
 	dry    bool            // Plan: placeholders instead of key material
 	approx map[string]bool // paths whose placeholder size is an estimate
-	req   *Request
-	now   time.Time
-	key   crypto.Signer
-	chain []*x509.Certificate
-	roots []*x509.Certificate
-	b     *Bundle
-	meta  *Metadata
+	req    *Request
+	now    time.Time
+	key    crypto.Signer
+	chain  []*x509.Certificate
+	roots  []*x509.Certificate
+	b      *Bundle
+	meta   *Metadata
 }
 
 // normalize applies defaults and validates req, returning a copy.
