@@ -413,6 +413,12 @@ func decodeTarGz(r io.Reader, lim Limits) (*Bundle, error) {
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
+			// The tar end marker comes before the gzip trailer: read on to
+			// the end of the gzip stream so that its CRC and length are
+			// checked, or a truncated file would be accepted.
+			if err := drainTarPadding(gr); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformedArchive, err)
+			}
 			return rd.b, nil
 		}
 		if err != nil {
@@ -432,6 +438,34 @@ func decodeTarGz(r io.Reader, lim Limits) (*Bundle, error) {
 		}
 		if err := rd.add(h.Name, h.Size, func() (io.Reader, error) { return tr, nil }); err != nil {
 			return nil, err
+		}
+	}
+}
+
+// maxTarPadding bounds the zero padding accepted after a tar end marker
+// (tar pads to its record size, 10 KiB by default).
+const maxTarPadding = 1 << 20
+
+// drainTarPadding reads r to its end, accepting only a bounded amount of
+// zero padding.
+func drainTarPadding(r io.Reader) error {
+	buf := make([]byte, 32<<10)
+	var total int
+	for {
+		n, err := r.Read(buf)
+		for _, c := range buf[:n] {
+			if c != 0 {
+				return errors.New("data after the end of the tar archive")
+			}
+		}
+		if total += n; total > maxTarPadding {
+			return errors.New("too much padding after the end of the tar archive")
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
 }

@@ -30,6 +30,9 @@ func Build(ctx context.Context, req Request) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.CA == nil {
+		return nil, errors.New("no CA configured")
+	}
 	now := r.Now().UTC().Truncate(time.Second)
 
 	key, err := r.KeyType.GenerateKey(r.Rand)
@@ -114,8 +117,9 @@ type PreviewSettings struct {
 	Connection      ConnectionParams `json:"connection"`
 }
 
-// Plan validates req exactly as Build does and returns a Preview of the
-// bundle, without generating keys, contacting the CA or writing anything.
+// Plan validates req exactly as Build does (req.CA may be nil) and returns a
+// Preview of the bundle, without generating keys, contacting the CA or
+// writing anything.
 // The paths are exactly those Build would produce.
 func Plan(req Request) (*Preview, error) {
 	r, err := req.normalize()
@@ -164,9 +168,6 @@ type assembly struct {
 // normalize applies defaults and validates req, returning a copy.
 func (req Request) normalize() (*Request, error) {
 	r := req
-	if r.CA == nil {
-		return nil, errors.New("no CA configured")
-	}
 	if err := CheckName("cluster name", r.ClusterName); err != nil {
 		return nil, err
 	}

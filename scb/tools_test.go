@@ -51,7 +51,15 @@ func runTool(t testing.TB, dir, tool string, args ...string) (string, error) {
 	cmd.Stdin = strings.NewReader("")
 	// Keep the JVM from picking up options from the environment and make
 	// tool messages predictable.
-	cmd.Env = append(os.Environ(), "LC_ALL=C", "JAVA_TOOL_OPTIONS=", "_JAVA_OPTIONS=")
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "LANG", "LC_ALL", "LANGUAGE":
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Env = append(cmd.Env, "LC_ALL=C")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/scbkit/scbkit/internal/atomicfile"
 	"github.com/scbkit/scbkit/scb"
 	"github.com/scbkit/scbkit/scb/ca"
+	"github.com/scbkit/scbkit/scb/profiles"
 )
 
 type caFlags struct {
@@ -29,6 +30,9 @@ func (f *caFlags) register(c *cobra.Command) {
 }
 
 func (f *caFlags) resolve(e *env) (string, error) {
+	if f.environment == "" {
+		f.environment = scb.DefaultEnvironment
+	}
 	if !slices.Contains(scb.Environments, f.environment) {
 		return "", usageErr("use one of development, staging, production, testing", "unknown environment %q", f.environment)
 	}
@@ -59,7 +63,7 @@ func (e *env) openCA(dir string, f *caFlags, autoCreate bool) (*ca.Local, error)
 	if !autoCreate {
 		return nil, failErr(fmt.Errorf("no CA in %s", dir), fmt.Sprintf("create one with 'scb ca init --environment %s'", f.environment))
 	}
-	opts := ca.InitOptions{Passphrase: pass, Config: ca.Config{Name: "scbkit " + f.environment}}
+	opts := ca.InitOptions{Passphrase: pass, Config: ca.Config{Name: caName(f.environment)}}
 	if len(pass) == 0 {
 		if f.environment != "development" && f.environment != "testing" {
 			return nil, failErr(fmt.Errorf("no CA for the %s environment in %s", f.environment, dir),
@@ -77,6 +81,14 @@ func (e *env) openCA(dir string, f *caFlags, autoCreate bool) (*ca.Local, error)
 		e.infof("created a %s CA in %s", f.environment, dir)
 	}
 	return l, nil
+}
+
+// caName is the CA name prefix for an environment, from its profile.
+func caName(environment string) string {
+	if p, err := profiles.Builtin(environment); err == nil {
+		return p.CAName
+	}
+	return "scbkit " + environment
 }
 
 func newCACmd(e *env) *cobra.Command {
@@ -130,7 +142,7 @@ func newCAInitCmd(e *env) *cobra.Command {
 				e.warnf("writing CA keys UNENCRYPTED to %s: anyone who can read them can issue certificates your clusters trust", dir)
 			}
 			l, err := ca.Init(dir, ca.InitOptions{
-				Config:                  ca.Config{Name: "scbkit " + f.environment, KeyType: kt, Validity: validity},
+				Config:                  ca.Config{Name: caName(f.environment), KeyType: kt, Validity: validity},
 				Passphrase:              pass,
 				InsecureUnencryptedKeys: insecure,
 			})

@@ -455,3 +455,30 @@ func scbPublicKeysEqual(a, b crypto.PublicKey) bool {
 	e, ok := a.(equaler)
 	return ok && e.Equal(b)
 }
+
+// Certificates reads the root and intermediate certificates of the CA in
+// dir without touching its keys (no passphrase needed), for previews and
+// expiry checks.
+func Certificates(dir string) (root, intermediate *x509.Certificate, err error) {
+	if _, err := readState(dir); err != nil {
+		return nil, nil, err
+	}
+	read := func(name string) (*x509.Certificate, error) {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("read CA: %w", err)
+		}
+		certs, err := scb.ParseCertificatesPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("corrupt CA file %s: %w", name, err)
+		}
+		return certs[0], nil
+	}
+	if root, err = read(rootCertFile); err != nil {
+		return nil, nil, err
+	}
+	if intermediate, err = read(interCertFile); err != nil {
+		return nil, nil, err
+	}
+	return root, intermediate, nil
+}

@@ -90,3 +90,7 @@ func (v *validator) consistency() {
 	}
 	v.checkStock(leaf, chainPEM, roots, key)
 }
+
+// WithDefaults returns l with every zero field replaced by the default
+// Decode and ReadFile apply.
+func (l Limits) WithDefaults() Limits { return l.withDefaults() }
