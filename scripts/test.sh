@@ -23,13 +23,16 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$SCB_ROOT"
 
-STAGES=(go)
+STAGES=(go python nodejs)
 
 stage_go() {
 	# -p 2: two cores; the shared nodes need some CPU too.
 	# shellcheck disable=SC2086
 	go test -count=1 -p 2 -timeout 20m ${GO_TEST_FLAGS:-} ${GO_TEST_PKGS:-./...}
 }
+
+stage_python() { scripts/test-python.sh; }
+stage_nodejs() { scripts/test-nodejs.sh; }
 
 TESTCLUSTER="$SCB_CACHE/bin/scb-testcluster"
 # One state directory per run, named after this shell's pid, so that runs in
