@@ -23,7 +23,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$SCB_ROOT"
 
-STAGES=(go python nodejs)
+STAGES=(go examples python nodejs)
 
 stage_go() {
 	# -p 2: two cores; the shared nodes need some CPU too.
@@ -31,6 +31,7 @@ stage_go() {
 	go test -count=1 -p 2 -timeout 20m ${GO_TEST_FLAGS:-} ${GO_TEST_PKGS:-./...}
 }
 
+stage_examples() { scripts/test-examples.sh; }
 stage_python() { scripts/test-python.sh; }
 stage_nodejs() { scripts/test-nodejs.sh; }
 

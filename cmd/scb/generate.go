@@ -20,6 +20,7 @@ import (
 	"github.com/scbkit/scbkit/scb"
 	"github.com/scbkit/scbkit/scb/ca"
 	"github.com/scbkit/scbkit/scb/profiles"
+	"github.com/scbkit/scbkit/scb/render"
 )
 
 func defaultOutput(cluster, client string, f scb.Format) string {
@@ -410,4 +411,4 @@ func checkWritable(dir string) error {
 }
 
 // renderers returns the driver renderers compiled into this binary.
-func renderers() []scb.Renderer { return nil }
+func renderers() []scb.Renderer { return render.All() }

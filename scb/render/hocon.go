@@ -14,6 +14,7 @@ import (
 
 var (
 	hoconKey   = regexp.MustCompile(`^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$`)
+	hoconSubst = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$`)
 	hoconToken = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.]*( [a-z]+)?$`)
 )
 
@@ -33,8 +34,8 @@ type hpart struct {
 	quoted   bool
 }
 
-func hstr(s string) hval   { return hval{parts: []hpart{{text: s, quoted: true}}} }
-func htok(s string) hval   { return hval{parts: []hpart{{text: s}}} }
+func hstr(s string) hval    { return hval{parts: []hpart{{text: s, quoted: true}}} }
+func htok(s string) hval    { return hval{parts: []hpart{{text: s}}} }
 func hlist(s []string) hval { return hval{list: s, isList: true} }
 
 // hsub is ${path}, or ${?path} when optional; a following quoted suffix is
@@ -69,10 +70,9 @@ func (v hval) String() string {
 }
 
 type hoconWriter struct {
-	b      strings.Builder
-	prefix []string
-	depth  int
-	err    error
+	b     strings.Builder
+	depth int
+	err   error
 }
 
 func (w *hoconWriter) comment(lines ...string) {
@@ -135,7 +135,7 @@ func (w *hoconWriter) set(key string, v hval) {
 		for _, p := range v.parts {
 			switch {
 			case p.subst:
-				if !hoconKey.MatchString(p.text) {
+				if !hoconSubst.MatchString(p.text) {
 					w.setErr(fmt.Errorf("hocon: invalid substitution %q", p.text))
 				}
 				if p.optional {
@@ -263,7 +263,7 @@ func parseHValue(s string) (hval, error) {
 			if strings.HasPrefix(p.text, "?") {
 				p.text, p.optional = p.text[1:], true
 			}
-			if !hoconKey.MatchString(p.text) {
+			if !hoconSubst.MatchString(p.text) {
 				return hval{}, fmt.Errorf("invalid substitution")
 			}
 			v.parts = append(v.parts, p)

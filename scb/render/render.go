@@ -152,24 +152,21 @@ func (in *input) contactPoints() []string {
 	return out
 }
 
-func (in *input) hosts() []string {
-	out := make([]string, len(in.endpoints))
-	for i, e := range in.endpoints {
-		out[i] = e.Host
-	}
-	return out
-}
-
-// singlePort returns the port shared by every contact point, for drivers
-// that take one port per cluster.
-func (in *input) singlePort(driver string) (int, error) {
-	p := in.endpoints[0].Port
-	for _, e := range in.endpoints[1:] {
-		if e.Port != p {
-			return 0, fmt.Errorf("render %s: contact points use different ports (%d and %d); this driver takes one port for the whole cluster", driver, p, e.Port)
+// firstPort is for drivers that take one port for the whole cluster: it
+// returns the first contact point's port, the hosts of the contact points
+// on that port, and the contact points left out (said in a comment of the
+// rendered file; contact points only seed discovery, and the nodes of one
+// cluster normally share their native port).
+func (in *input) firstPort() (port int, hosts, omitted []string) {
+	port = in.endpoints[0].Port
+	for _, e := range in.endpoints {
+		if e.Port == port {
+			hosts = append(hosts, e.Host)
+		} else {
+			omitted = append(omitted, e.String())
 		}
 	}
-	return p, nil
+	return port, hosts, omitted
 }
 
 func ms(d scb.Duration) int64 { return time.Duration(d).Milliseconds() }
@@ -179,19 +176,6 @@ func seconds(d scb.Duration) float64 { return time.Duration(d).Seconds() }
 func tokenAware(p scb.ConnectionParams) bool { return p.LoadBalancing == "dc-aware-token-aware" }
 
 func retries(p scb.ConnectionParams) bool { return p.RetryPolicy != "none" }
-
-// sameStrings reports whether a and b hold the same strings in order.
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 func bstr(b bool) string { return strconv.FormatBool(b) }
 

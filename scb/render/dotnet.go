@@ -1,0 +1,239 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/scbkit/scbkit/scb"
+)
+
+// DotNet renders config/driver-configs/dotnet/ for the DataStax C# driver
+// (CassandraCSharpDriver 3.x):
+//
+//   - appsettings.json: a "Cassandra" section in Microsoft.Extensions.
+//     Configuration layout, named after the driver's builder settings
+//     (SocketOptions milliseconds, ConsistencyLevel enum names,
+//     CompressionType, SslProtocols).
+//   - cassandra.config: the same keys as <appSettings> for .NET Framework
+//     app.config files ("Cassandra:Ssl:HostnameVerification").
+//
+// The client certificate is cert.pfx at the bundle root, whose password is
+// pfxCertPassword in config.json; the PEM files are given for .NET 5+
+// applications that prefer X509Certificate2.CreateFromPemFile. The driver's
+// own default protocol is TLS 1.0 and its default callback knows no private
+// CA, so the example sets both explicitly.
+type DotNet struct{}
+
+var _ scb.Renderer = DotNet{}
+
+// Name returns "dotnet".
+func (DotNet) Name() string { return "dotnet" }
+
+const (
+	dotnetJSON = "appsettings.json"
+	dotnetXML  = "cassandra.config"
+)
+
+var dotnetConsistency = map[string]string{
+	"ANY": "Any", "ONE": "One", "TWO": "Two", "THREE": "Three", "QUORUM": "Quorum", "ALL": "All",
+	"LOCAL_QUORUM": "LocalQuorum", "EACH_QUORUM": "EachQuorum", "LOCAL_ONE": "LocalOne",
+}
+
+var dotnetCompression = map[string]string{"none": "NoCompression", "lz4": "LZ4", "snappy": "Snappy"}
+
+type dnSSL struct {
+	CACertificate              string `json:"CaCertificate"`
+	ClientCertificatePfx       string `json:"ClientCertificatePfx"`
+	PfxPasswordFrom            string `json:"PfxPasswordFrom"`
+	ClientCertificatePem       string `json:"ClientCertificatePem"`
+	ClientKeyPem               string `json:"ClientKeyPem"`
+	EnabledProtocols           string `json:"EnabledProtocols"`
+	CheckCertificateRevocation bool   `json:"CheckCertificateRevocation"`
+	HostnameVerification       bool   `json:"HostnameVerification"`
+	ServerName                 string `json:"ServerName,omitempty"`
+}
+
+type dnCassandra struct {
+	Comment                string   `json:"Comment"`
+	ContactPoints          []string `json:"ContactPoints"`
+	Port                   int      `json:"Port"`
+	LocalDatacenter        string   `json:"LocalDatacenter"`
+	ConnectTimeoutMillis   int64    `json:"ConnectTimeoutMillis"`
+	ReadTimeoutMillis      int64    `json:"ReadTimeoutMillis"`
+	ConsistencyLevel       string   `json:"ConsistencyLevel"`
+	CoreConnectionsPerHost int      `json:"CoreConnectionsPerHost"`
+	LoadBalancingPolicy    string   `json:"LoadBalancingPolicy"`
+	RetryPolicy            string   `json:"RetryPolicy"`
+	Compression            string   `json:"Compression"`
+	Username               string   `json:"Username"`
+	Ssl                    dnSSL    `json:"Ssl"`
+}
+
+type dnDoc struct {
+	Cassandra dnCassandra `json:"Cassandra"`
+}
+
+func dotnetProtocols(min string) string {
+	if min == "1.3" {
+		return "Tls13"
+	}
+	return "Tls12, Tls13"
+}
+
+// flatten lists the settings as configuration keys, in a fixed order.
+func (d *dnCassandra) flatten() [][2]string {
+	s := d.Ssl
+	return [][2]string{
+		{"Cassandra:ContactPoints", strings.Join(d.ContactPoints, ",")},
+		{"Cassandra:Port", strconv.Itoa(d.Port)},
+		{"Cassandra:LocalDatacenter", d.LocalDatacenter},
+		{"Cassandra:ConnectTimeoutMillis", strconv.FormatInt(d.ConnectTimeoutMillis, 10)},
+		{"Cassandra:ReadTimeoutMillis", strconv.FormatInt(d.ReadTimeoutMillis, 10)},
+		{"Cassandra:ConsistencyLevel", d.ConsistencyLevel},
+		{"Cassandra:CoreConnectionsPerHost", strconv.Itoa(d.CoreConnectionsPerHost)},
+		{"Cassandra:LoadBalancingPolicy", d.LoadBalancingPolicy},
+		{"Cassandra:RetryPolicy", d.RetryPolicy},
+		{"Cassandra:Compression", d.Compression},
+		{"Cassandra:Username", d.Username},
+		{"Cassandra:Ssl:CaCertificate", s.CACertificate},
+		{"Cassandra:Ssl:ClientCertificatePfx", s.ClientCertificatePfx},
+		{"Cassandra:Ssl:PfxPasswordFrom", s.PfxPasswordFrom},
+		{"Cassandra:Ssl:ClientCertificatePem", s.ClientCertificatePem},
+		{"Cassandra:Ssl:ClientKeyPem", s.ClientKeyPem},
+		{"Cassandra:Ssl:EnabledProtocols", s.EnabledProtocols},
+		{"Cassandra:Ssl:CheckCertificateRevocation", bstr(s.CheckCertificateRevocation)},
+		{"Cassandra:Ssl:HostnameVerification", bstr(s.HostnameVerification)},
+		{"Cassandra:Ssl:ServerName", s.ServerName},
+	}
+}
+
+type xmlAdd struct {
+	Key   string `xml:"key,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type xmlConfig struct {
+	XMLName xml.Name `xml:"configuration"`
+	Comment xml.Comment
+	Add     []xmlAdd `xml:"appSettings>add"`
+}
+
+// Render implements scb.Renderer.
+func (dn DotNet) Render(cfg *scb.ClientConfig) ([]scb.File, error) {
+	in, err := newInput(dn.Name(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	port, hosts, omitted := in.firstPort()
+	c, p := in.cfg, in.cfg.Connection
+	comment := fmt.Sprintf("Generated by scbkit for cluster %s, client %s. Paths are relative to the bundle root; the password comes from SCB_PASSWORD.", c.ClusterName, c.ClientID)
+	if len(omitted) > 0 {
+		comment += " The driver takes one port per cluster; contact points on other ports left out: " + strings.Join(omitted, ", ") + "."
+	}
+	d := dnCassandra{
+		Comment: comment, ContactPoints: hosts, Port: port, LocalDatacenter: c.LocalDatacenter,
+		ConnectTimeoutMillis: ms(p.ConnectTimeout), ReadTimeoutMillis: ms(p.RequestTimeout),
+		ConsistencyLevel: dotnetConsistency[p.Consistency], CoreConnectionsPerHost: p.ConnectionsPerHost,
+		LoadBalancingPolicy: "DCAwareRoundRobinPolicy", RetryPolicy: "FallthroughRetryPolicy",
+		Compression: dotnetCompression[p.Compression], Username: c.Auth.Username,
+		Ssl: dnSSL{
+			CACertificate: c.TLS.CACert, ClientCertificatePfx: scb.CloudPFXPath, PfxPasswordFrom: scb.CloudConfigPath + "#pfxCertPassword",
+			ClientCertificatePem: c.TLS.ClientCert, ClientKeyPem: c.TLS.ClientKey,
+			EnabledProtocols: dotnetProtocols(c.TLS.MinVersion), HostnameVerification: in.hostnames, ServerName: c.TLS.ServerName,
+		},
+	}
+	if tokenAware(p) {
+		d.LoadBalancingPolicy = "DefaultLoadBalancingPolicy"
+	}
+	if retries(p) {
+		d.RetryPolicy = "DefaultRetryPolicy"
+	}
+	var jb bytes.Buffer
+	enc := json.NewEncoder(&jb)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(dnDoc{Cassandra: d}); err != nil {
+		return nil, fmt.Errorf("render dotnet: %w", err)
+	}
+	x := xmlConfig{Comment: xml.Comment(" DataStax C# driver settings generated by scbkit (same keys as appsettings.json). Paths are relative to the bundle root. ")}
+	for _, kv := range d.flatten() {
+		x.Add = append(x.Add, xmlAdd{Key: kv[0], Value: kv[1]})
+	}
+	xb, err := xml.MarshalIndent(&x, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("render dotnet: %w", err)
+	}
+	xb = append(append([]byte(xml.Header), xb...), '\n')
+	if err := checkDotNet(in, jb.Bytes(), xb); err != nil {
+		return nil, err
+	}
+	files := []scb.File{file(dn.Name(), dotnetJSON, jb.Bytes()), file(dn.Name(), dotnetXML, xb)}
+	ex, err := examples(dn.Name(), in)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, ex...), nil
+}
+
+func checkDotNetSettings(c *checker, in *input, get func(string) string) {
+	t, p := in.cfg.TLS, in.cfg.Connection
+	port, hosts, _ := in.firstPort()
+	c.eq("Ssl:HostnameVerification", get("Cassandra:Ssl:HostnameVerification"), bstr(in.hostnames))
+	c.eq("Ssl:CheckCertificateRevocation", get("Cassandra:Ssl:CheckCertificateRevocation"), "false")
+	c.eq("Ssl:CaCertificate", get("Cassandra:Ssl:CaCertificate"), t.CACert)
+	c.eq("Ssl:ClientCertificatePfx", get("Cassandra:Ssl:ClientCertificatePfx"), scb.CloudPFXPath)
+	c.eq("Ssl:ClientCertificatePem", get("Cassandra:Ssl:ClientCertificatePem"), t.ClientCert)
+	c.eq("Ssl:ClientKeyPem", get("Cassandra:Ssl:ClientKeyPem"), t.ClientKey)
+	c.eq("Ssl:EnabledProtocols", get("Cassandra:Ssl:EnabledProtocols"), dotnetProtocols(t.MinVersion))
+	c.eq("Ssl:ServerName", get("Cassandra:Ssl:ServerName"), t.ServerName)
+	c.eq("ContactPoints", get("Cassandra:ContactPoints"), strings.Join(hosts, ","))
+	c.eq("Port", get("Cassandra:Port"), strconv.Itoa(port))
+	c.eq("LocalDatacenter", get("Cassandra:LocalDatacenter"), in.cfg.LocalDatacenter)
+	c.eq("ConnectTimeoutMillis", get("Cassandra:ConnectTimeoutMillis"), fmt.Sprint(ms(p.ConnectTimeout)))
+	c.eq("ReadTimeoutMillis", get("Cassandra:ReadTimeoutMillis"), fmt.Sprint(ms(p.RequestTimeout)))
+	c.eq("ConsistencyLevel", get("Cassandra:ConsistencyLevel"), dotnetConsistency[p.Consistency])
+}
+
+func checkDotNet(in *input, jb, xb []byte) error {
+	c := &checker{driver: "dotnet", path: scb.DriverConfigDir("dotnet") + dotnetJSON}
+	var d dnDoc
+	dec := json.NewDecoder(bytes.NewReader(jb))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return fmt.Errorf("render dotnet: %s: %w", c.path, err)
+	}
+	jm := map[string]string{}
+	for _, kv := range d.Cassandra.flatten() {
+		jm[kv[0]] = kv[1]
+	}
+	checkDotNetSettings(c, in, func(k string) string { return jm[k] })
+	if c.err != nil {
+		return c.err
+	}
+	c = &checker{driver: "dotnet", path: scb.DriverConfigDir("dotnet") + dotnetXML}
+	var x xmlConfig
+	if err := xml.Unmarshal(xb, &x); err != nil {
+		return fmt.Errorf("render dotnet: %s: %w", c.path, err)
+	}
+	xm := map[string]string{}
+	for _, a := range x.Add {
+		if _, dup := xm[a.Key]; dup {
+			c.fail(a.Key, "set twice", "set once")
+		}
+		if _, known := jm[a.Key]; !known {
+			c.fail(a.Key, "present", "absent (not on the allow-list)")
+		}
+		xm[a.Key] = a.Value
+	}
+	checkDotNetSettings(c, in, func(k string) string {
+		v, ok := xm[k]
+		if !ok {
+			c.fail(k, "<missing>", "set")
+		}
+		return v
+	})
+	return c.err
+}
