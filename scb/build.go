@@ -455,6 +455,7 @@ func (a *assembly) assemble() error {
 	if a.dry {
 		a.approx[MetadataPath] = true
 		a.approx[ManifestPath] = true
+		a.approx[ReadmePath] = true // holds the CA fingerprint
 	}
 	return nil
 }
