@@ -107,9 +107,10 @@ the server certificates must chain to ` + "`certificates/ca-cert.pem`" + `, and
 your client presents ` + "`certificates/client-cert.pem`" + `.
 {{- if .C.TLS.HostnameVerification}} Server host names are verified; keep it that way.{{end}}
 
-From Go with scbkit:
+From Go with scbkit (github.com/scbkit/scbkit/scb/loader and .../gocqlv2):
 
-    sess, err := loader.Connect(ctx, "this-bundle.zip", loader.WithPassword(user, pass))
+    b, err := loader.Open("this-bundle.zip", loader.Options{})
+    sess, err := gocqlv2.Connect(ctx, b, gocqlv2.WithPassword(user, pass))
 {{if .Stock}}
 With a stock DataStax driver in secure-connect-bundle mode, through the
 scbkit gateway at {{.M.Gateway.Host}}:{{.M.Gateway.MetadataPort}} (metadata) and

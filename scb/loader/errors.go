@@ -30,11 +30,12 @@ const (
 	// wrapped unchanged.
 	StageSignature Stage = "signature"
 	// StageContent: metadata, configuration, endpoints or certificates are
-	// malformed or inconsistent (scb.ErrInvalid).
+	// malformed or inconsistent (scb.ErrInvalid; a malformed contact point
+	// or cluster endpoint also wraps ErrEndpoint).
 	StageContent Stage = "content"
-	// StageKey: the client key is missing, malformed, encrypted without
-	// the right passphrase (scb.ErrPassphrase) or does not match the
-	// certificate.
+	// StageKey: the client key is not a PKCS#8 key (scb.ErrNoKey), is
+	// encrypted and the passphrase is wrong or missing (scb.ErrPassphrase),
+	// or does not match the certificate (scb.ErrInvalid).
 	StageKey Stage = "key"
 	// StageValidity: a certificate is outside its validity period
 	// (ErrExpired, ErrNotYetValid, as a *ValidityError).
@@ -69,6 +70,10 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// ErrEndpoint means a contact point or cluster endpoint is not HOST:PORT
+// with a valid host and a port from 1 to 65535.
+var ErrEndpoint = errors.New("malformed endpoint")
 
 // Validity errors.
 var (
@@ -197,14 +202,18 @@ type ConnectError struct {
 
 func (e *ConnectError) Error() string {
 	kind := e.Kind.Error()
-	s := fmt.Sprintf("connect to %s: %s", strings.Join(e.Hosts, ","), kind)
-	if e.Err != nil {
-		cause := strings.TrimPrefix(strings.TrimPrefix(e.Err.Error(), kind), ": ")
-		if cause != "" {
-			s += ": " + cause
-		}
+	s := fmt.Sprintf("connect to %s: ", strings.Join(e.Hosts, ","))
+	if e.Err == nil {
+		return s + kind
 	}
-	return s
+	cause := e.Err.Error()
+	if len(e.Hosts) == 1 {
+		cause = strings.TrimPrefix(cause, e.Hosts[0]+": ")
+	}
+	if strings.Contains(cause, kind) {
+		return s + cause
+	}
+	return s + kind + ": " + cause
 }
 
 func (e *ConnectError) Unwrap() []error { return []error{e.Kind, e.Err} }

@@ -12,8 +12,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/scbkit/scbkit/scb"
 )
@@ -47,6 +50,22 @@ type Options struct {
 	// Limits bound what is read from an untrusted archive. Zero fields
 	// take scb's defaults.
 	Limits scb.Limits
+}
+
+// String describes the options with the passphrase redacted.
+func (o Options) String() string {
+	return fmt.Sprintf("loader.Options{KeyPassphrase: %s, Verify: %t, InsecureAllowExpired: %t}",
+		redacted(o.KeyPassphrase), o.Verify != nil, o.InsecureAllowExpired)
+}
+
+// Format prints String for every verb, so the passphrase never prints.
+func (o Options) Format(f fmt.State, _ rune) { io.WriteString(f, o.String()) }
+
+func redacted(b []byte) string {
+	if len(b) == 0 {
+		return "<none>"
+	}
+	return "<redacted>"
 }
 
 func (o *Options) now() time.Time {
@@ -102,7 +121,10 @@ type Bundle struct {
 	digest   [32]byte // of manifest.json: identifies the content
 	eps      []Endpoint
 	mat      *material
-	opts     Options
+	// Only the clock and the expiry override are kept: never the
+	// passphrase.
+	now          func() time.Time
+	allowExpired bool
 }
 
 var (
@@ -117,11 +139,30 @@ var (
 // extracted to disk. Errors are *Error values (see Stage for what each
 // stage wraps); an fs error for a missing file is wrapped at StageArchive.
 func Open(path string, opts Options) (*Bundle, error) {
-	raw, err := scb.ReadFile(path, opts.Limits)
+	raw, err := readBundle(path, opts.Limits)
 	if err != nil {
 		return nil, &Error{Source: path, Stage: StageArchive, Err: err}
 	}
 	return load(path, raw, opts)
+}
+
+// smallArchive is the size up to which Open reads an archive with one
+// read instead of many small ones (a typical bundle is 10–20 KiB).
+const smallArchive = 4 << 20
+
+func readBundle(path string, lim scb.Limits) (*scb.Bundle, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() || fi.Size() > smallArchive {
+		return scb.ReadFile(path, lim)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return scb.Decode(bytes.NewReader(data), int64(len(data)), lim)
 }
 
 // Decode reads a zip or tar.gz bundle of the given size from r and checks
@@ -182,6 +223,9 @@ func load(source string, raw *scb.Bundle, opts Options) (*Bundle, error) {
 	cfgData, _ := raw.Get(scb.ClientYAMLPath)
 	cfg, err := scb.ParseClientConfig(cfgData)
 	if err != nil {
+		if ep := badContactPoint(cfgData); ep != nil {
+			return fail(StageContent, &scb.FileError{Path: scb.ClientYAMLPath, Err: ep})
+		}
 		return fail(StageContent, err)
 	}
 	invalid := func(p, format string, a ...any) (*Bundle, error) {
@@ -203,14 +247,14 @@ func load(source string, raw *scb.Bundle, opts Options) (*Bundle, error) {
 	for _, cp := range cfg.ContactPoints {
 		h, p, err := scb.SplitHostPort(cp, 0)
 		if err != nil {
-			return invalid(scb.ClientYAMLPath, "%v", err)
+			return fail(StageContent, &scb.FileError{Path: scb.ClientYAMLPath, Err: endpointError(err)})
 		}
 		eps = append(eps, Endpoint{Host: h, Port: p})
 	}
 	for _, c := range meta.Clusters {
 		for _, ep := range c.Endpoints {
 			if _, _, err := scb.SplitHostPort(ep, 0); err != nil {
-				return invalid(scb.MetadataPath, "cluster %q: %v", c.Name, err)
+				return fail(StageContent, &scb.FileError{Path: scb.MetadataPath, Err: endpointError(fmt.Errorf("cluster %q: %w", c.Name, err))})
 			}
 		}
 	}
@@ -274,7 +318,8 @@ func load(source string, raw *scb.Bundle, opts Options) (*Bundle, error) {
 	}
 	manifestData, _ := raw.Get(scb.ManifestPath)
 	b := &Bundle{
-		raw: raw, meta: meta, cfg: cfg, manifest: manifest, eps: eps, opts: opts,
+		raw: raw, meta: meta, cfg: cfg, manifest: manifest, eps: eps,
+		now: opts.Now, allowExpired: opts.InsecureAllowExpired,
 		digest: sha256.Sum256(manifestData),
 		mat: &material{
 			cert:       tls.Certificate{Certificate: der, PrivateKey: key, Leaf: leaf},
@@ -287,6 +332,27 @@ func load(source string, raw *scb.Bundle, opts Options) (*Bundle, error) {
 		},
 	}
 	return b, nil
+}
+
+// badContactPoint finds the malformed contact point that made
+// config/cassandra.yaml fail to parse, if that was the reason.
+func badContactPoint(data []byte) error {
+	var doc struct {
+		ContactPoints []string `yaml:"contact_points"`
+	}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	for _, cp := range doc.ContactPoints {
+		if _, _, err := scb.SplitHostPort(cp, 0); err != nil {
+			return endpointError(err)
+		}
+	}
+	return nil
+}
+
+func endpointError(err error) error {
+	return fmt.Errorf("%w: %w: %v", scb.ErrInvalid, ErrEndpoint, err)
 }
 
 func clamp(t, lo, hi time.Time) time.Time {
@@ -375,10 +441,14 @@ func (b *Bundle) CACertificates() []*x509.Certificate {
 // ErrNotYetValid. With InsecureAllowExpired it always returns nil. The
 // driver adapters call it before dialling.
 func (b *Bundle) CheckValidity() error {
-	if b.opts.InsecureAllowExpired {
+	if b.allowExpired {
 		return nil
 	}
-	return checkValidity(b.mat.cert.Leaf, b.opts.now())
+	now := time.Now()
+	if b.now != nil {
+		now = b.now()
+	}
+	return checkValidity(b.mat.cert.Leaf, now)
 }
 
 // TLSConfig returns a new client TLS configuration: the bundle's client
@@ -386,9 +456,10 @@ func (b *Bundle) CheckValidity() error {
 // certificates/ca-cert.pem only (never the system roots), TLS 1.2 or the
 // bundle's minimum, and hostname verification as the bundle says. Its
 // ServerName is empty unless the bundle sets server_name, so callers that
-// dial by hand must set it to the node's host; crypto/tls refuses to
-// connect without one while hostname verification is on.
-func (b *Bundle) TLSConfig() *tls.Config { return b.mat.staticConfig(b.opts.Now) }
+// dial by hand must set it to the node's host (tls.Dial and Dialer do);
+// crypto/tls refuses to connect without one while hostname verification
+// is on. Each call returns a new configuration the caller may modify.
+func (b *Bundle) TLSConfig() *tls.Config { return b.mat.staticConfig(b.now) }
 
 // String describes the bundle without any secret.
 func (b *Bundle) String() string {

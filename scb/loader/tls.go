@@ -41,7 +41,7 @@ func (m *material) staticConfig(now func() time.Time) *tls.Config {
 		// Hostname checking is off by the bundle's choice; the chain is
 		// still verified against the bundle's CA in VerifyConnection.
 		c.InsecureSkipVerify = true
-		c.VerifyConnection = func(cs tls.ConnectionState) error { return m.verifyServer(cs, now) }
+		c.VerifyConnection = func(cs tls.ConnectionState) error { return m.verifyServer(cs, now, "") }
 	}
 	return c
 }
@@ -53,7 +53,7 @@ func (m *material) staticConfig(now func() time.Time) *tls.Config {
 // VerifyConnection (fail-closed: without a server name to check while
 // hostname verification is on, the handshake fails).
 func dynamicConfig(get func() *material, now func() time.Time) *tls.Config {
-	return &tls.Config{
+	c := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		ServerName: get().serverName,
 		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
@@ -62,14 +62,24 @@ func dynamicConfig(get func() *material, now func() time.Time) *tls.Config {
 		// Verification is not skipped: VerifyConnection below does all of
 		// it against the current bundle's CA.
 		InsecureSkipVerify: true,
-		VerifyConnection:   func(cs tls.ConnectionState) error { return get().verifyServer(cs, now) },
 	}
+	// The name to check is read from this very configuration at handshake
+	// time (set by Dialer or the caller); crypto/tls does not report an IP
+	// address it was given as ServerName, so it cannot come from cs alone.
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		name := c.ServerName
+		if name == "" {
+			name = cs.ServerName
+		}
+		return get().verifyServer(cs, now, name)
+	}
+	return c
 }
 
 // verifyServer checks the node's certificate chain against the bundle's
-// trust anchors and, when hostname verification is on, against the server
-// name (the bundle's server_name or the name the connection was made for).
-func (m *material) verifyServer(cs tls.ConnectionState, now func() time.Time) error {
+// trust anchors and, when hostname verification is on, against the
+// bundle's server_name or else name, the host the connection was made for.
+func (m *material) verifyServer(cs tls.ConnectionState, now func() time.Time, name string) error {
 	if cs.Version < m.minVersion {
 		return fmt.Errorf("tls: negotiated %s but the bundle requires at least %s", tls.VersionName(cs.Version), tls.VersionName(m.minVersion))
 	}
@@ -93,10 +103,10 @@ func (m *material) verifyServer(cs tls.ConnectionState, now func() time.Time) er
 	if m.hostVerify {
 		opts.DNSName = m.serverName
 		if opts.DNSName == "" {
-			opts.DNSName = cs.ServerName
+			opts.DNSName = name
 		}
 		if opts.DNSName == "" {
-			return errors.New("tls: hostname verification is on but no server name was set for the connection")
+			return errors.New("tls: hostname verification is on but no server name was set for the connection (set tls.Config.ServerName, or dial with loader.Dialer)")
 		}
 	}
 	if _, err := certs[0].Verify(opts); err != nil {
@@ -175,6 +185,12 @@ func (d *Dialer) dial(ctx context.Context, network, addr, serverName string) (ne
 	tc := tls.Client(raw, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		raw.Close()
+		var ne net.Error
+		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+			err = fmt.Errorf("tls handshake with %s: %w", addr, err)
+			d.observe(err)
+			return nil, err
+		}
 		te := &TLSError{Addr: addr, Kind: tlsKind(err), Err: err}
 		if b.HostnameVerification() {
 			te.ServerName = cfg.ServerName

@@ -3,6 +3,8 @@ package loader
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -49,7 +51,7 @@ type WatchOptions struct {
 // replaced, so that new connections use the new client certificate and CA
 // while existing connections keep serving. Callbacks run on the watcher's
 // goroutine (or the caller of Reload), one at a time; they must not call
-// Close. A Watcher is a Source and safe for concurrent use.
+// Reload or Close. A Watcher is a Source and safe for concurrent use.
 type Watcher struct {
 	path string
 	opts WatchOptions
@@ -94,6 +96,19 @@ func Watch(path string, opts WatchOptions) (*Watcher, error) {
 	return w, nil
 }
 
+// String describes the watcher without secrets.
+func (w *Watcher) String() string {
+	return fmt.Sprintf("loader.Watcher{path: %q, current: %v}", w.path, w.cur.Load())
+}
+
+// Format prints String for every verb, so the passphrase never prints.
+func (w *Watcher) Format(f fmt.State, _ rune) { io.WriteString(f, w.String()) }
+
+// Format prints the options with the passphrase redacted, for every verb.
+func (o WatchOptions) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "loader.WatchOptions{%v, Interval: %s, ExpiryWarning: %s}", o.Options, o.Interval, o.ExpiryWarning)
+}
+
 // Current returns the bundle in use now.
 func (w *Watcher) Current() *Bundle { return w.cur.Load() }
 
@@ -102,9 +117,11 @@ func (w *Watcher) Current() *Bundle { return w.cur.Load() }
 // GetClientCertificate and the CA pool, hostname policy and minimum
 // version through VerifyConnection. Because crypto/tls cannot verify
 // against a changing pool, InsecureSkipVerify is set and VerifyConnection
-// does the complete verification; it fails closed when hostname
-// verification is on and the connection has no ServerName, so set
-// ServerName to the node's host when dialling by hand (Dialer does).
+// does the complete verification. The host name checked is this
+// configuration's ServerName, which Dialer sets per connection; set it
+// yourself when dialling by hand. A copy made with Clone still verifies
+// DNS names but fails closed for IP addresses, as does a connection with
+// no server name at all while hostname verification is on.
 func (w *Watcher) TLSConfig() *tls.Config {
 	return dynamicConfig(func() *material { return w.cur.Load().mat }, w.opts.Now)
 }
@@ -230,4 +247,6 @@ func sameInfo(a, b os.FileInfo) bool {
 	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }
 
-func (s fileStamp) equal(o fileStamp) bool { return sameInfo(s.fi, o.fi) && sameInfo(s.manifest, o.manifest) }
+func (s fileStamp) equal(o fileStamp) bool {
+	return sameInfo(s.fi, o.fi) && sameInfo(s.manifest, o.manifest)
+}
