@@ -105,7 +105,7 @@ func (e *Envelope) Sign(ctx context.Context, s Signer) error {
 
 type wireEnvelope struct {
 	PayloadType string          `json:"payloadType"`
-	Payload     string          `json:"payload"`
+	Payload     *string         `json:"payload"`
 	Signatures  []wireSignature `json:"signatures"`
 }
 
@@ -120,7 +120,7 @@ type wireSignature struct {
 func (e *Envelope) Encode() []byte {
 	w := wireEnvelope{
 		PayloadType: e.PayloadType,
-		Payload:     base64.StdEncoding.EncodeToString(e.Payload),
+		Payload:     ptr(base64.StdEncoding.EncodeToString(e.Payload)),
 		Signatures:  make([]wireSignature, len(e.Signatures)),
 	}
 	for i, s := range e.Signatures {
@@ -140,6 +140,8 @@ func encodeJSON(v any) []byte {
 	}
 	return buf.Bytes()
 }
+
+func ptr[T any](v T) *T { return &v }
 
 var strictBase64 = base64.StdEncoding.Strict()
 
@@ -167,7 +169,10 @@ func ParseEnvelope(data []byte) (*Envelope, error) {
 	if w.PayloadType == "" {
 		return nil, malformed("payloadType missing")
 	}
-	payload, err := strictBase64.DecodeString(w.Payload)
+	if w.Payload == nil {
+		return nil, malformed("payload missing")
+	}
+	payload, err := strictBase64.DecodeString(*w.Payload)
 	if err != nil {
 		return nil, malformed("payload is not standard base64")
 	}
@@ -219,9 +224,9 @@ type Verified struct {
 	// KeyIDs are the trusted keys, valid at the verification time, whose
 	// signatures verified, in envelope order.
 	KeyIDs []string
-	// Expired are trusted keys whose signatures verified but that were
+	// OutsideWindow are trusted keys whose signatures verified but that were
 	// outside their validity window; they did not count.
-	Expired []string
+	OutsideWindow []string
 	// Unknown are key ids in the envelope that are not in the key set;
 	// their signatures were not looked at.
 	Unknown []string
@@ -260,7 +265,7 @@ func (e *Envelope) Verify(keys *KeySet, opts VerifyOptions) (*Verified, error) {
 			return nil, &SignatureError{KeyID: s.KeyID, Err: fmt.Errorf("%w: %v", ErrBadSignature, err)}
 		}
 		if !k.ValidAt(now) {
-			v.Expired = append(v.Expired, s.KeyID)
+			v.OutsideWindow = append(v.OutsideWindow, s.KeyID)
 			continue
 		}
 		if !slices.Contains(v.KeyIDs, s.KeyID) {
@@ -270,9 +275,9 @@ func (e *Envelope) Verify(keys *KeySet, opts VerifyOptions) (*Verified, error) {
 	if len(v.KeyIDs) >= threshold {
 		return v, nil
 	}
-	if len(v.Expired) > 0 {
-		k, _ := keys.lookup(v.Expired[0])
-		return nil, &SignatureError{KeyID: v.Expired[0], Err: fmt.Errorf("%w: %s at %s", ErrKeyNotValid, k.window(), now.UTC().Format(time.RFC3339))}
+	if len(v.OutsideWindow) > 0 {
+		k, _ := keys.lookup(v.OutsideWindow[0])
+		return nil, &SignatureError{KeyID: v.OutsideWindow[0], Err: fmt.Errorf("%w: %s", ErrKeyNotValid, k.why(now))}
 	}
 	if len(v.KeyIDs) > 0 {
 		return nil, &SignatureError{Err: fmt.Errorf("%w: %d of %d required trusted keys signed", ErrUntrusted, len(v.KeyIDs), threshold)}

@@ -38,6 +38,14 @@ type PrivateKeyEncoding struct {
 	InsecureUnencrypted bool
 }
 
+// String never shows the passphrase.
+func (e PrivateKeyEncoding) String() string {
+	return fmt.Sprintf("signing.PrivateKeyEncoding{Passphrase:<redacted> InsecureUnencrypted:%v}", e.InsecureUnencrypted)
+}
+
+// GoString is String.
+func (e PrivateKeyEncoding) GoString() string { return e.String() }
+
 // EncodePrivateKey returns key as PKCS#8 PEM, encrypted with
 // enc.Passphrase. With no passphrase it fails with ErrUnencrypted unless
 // enc.InsecureUnencrypted is set. It fails with ErrUnsupportedKey for keys

@@ -40,14 +40,13 @@ func (k TrustedKey) ValidAt(t time.Time) bool {
 	return (k.NotBefore.IsZero() || !t.Before(k.NotBefore)) && (k.Expires.IsZero() || t.Before(k.Expires))
 }
 
-func (k TrustedKey) window() string {
-	f := func(t time.Time) string {
-		if t.IsZero() {
-			return "-"
-		}
-		return t.UTC().Format(time.RFC3339)
+// why says why the key is not valid at t.
+func (k TrustedKey) why(t time.Time) string {
+	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	if !k.NotBefore.IsZero() && t.Before(k.NotBefore) {
+		return fmt.Sprintf("not valid before %s (verification time %s)", stamp(k.NotBefore), stamp(t))
 	}
-	return fmt.Sprintf("key valid from %s until %s", f(k.NotBefore), f(k.Expires))
+	return fmt.Sprintf("expired at %s (verification time %s)", stamp(k.Expires), stamp(t))
 }
 
 type trustedKey struct {

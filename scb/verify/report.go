@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/scbkit/scbkit/scb"
@@ -123,10 +124,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Path == "" {
-		return fmt.Sprintf("%s: %v", e.Check, e.Err)
+	msg := e.Err.Error()
+	if e.Path == "" || strings.HasPrefix(msg, e.Path+": ") {
+		return fmt.Sprintf("%s: %s", e.Check, msg)
 	}
-	return fmt.Sprintf("%s: %s: %v", e.Check, e.Path, e.Err)
+	return fmt.Sprintf("%s: %s: %s", e.Check, e.Path, msg)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -264,6 +266,20 @@ func (r *Report) add(res Result) { r.Results = append(r.Results, res) }
 
 func (r *Report) skip(c Check, why string) {
 	r.add(Result{Check: c, Status: StatusSkip, Message: why})
+}
+
+// skipRest completes a report that stopped early: every check of Checks
+// without a result gets a skip, keeping the results in check order.
+func (r *Report) skipRest(why string) {
+	out := make([]Result, 0, len(Checks))
+	for _, c := range Checks {
+		if res, ok := r.Result(c); ok {
+			out = append(out, res)
+		} else {
+			out = append(out, Result{Check: c, Status: StatusSkip, Message: why})
+		}
+	}
+	r.Results = out
 }
 
 // failed reports whether check c failed.
