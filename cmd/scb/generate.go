@@ -21,6 +21,7 @@ import (
 	"github.com/scbkit/scbkit/scb/ca"
 	"github.com/scbkit/scbkit/scb/profiles"
 	"github.com/scbkit/scbkit/scb/render"
+	"github.com/scbkit/scbkit/scb/signing"
 )
 
 func defaultOutput(cluster, client string, f scb.Format) string {
@@ -44,6 +45,7 @@ type generateResult struct {
 	ExpiresAt   time.Time `json:"expires_at"`
 	Files       int       `json:"files"`
 	CADir       string    `json:"ca_dir"`
+	SignedBy    string    `json:"signed_by,omitempty"`
 	Warnings    []string  `json:"warnings,omitempty"`
 }
 
@@ -72,9 +74,9 @@ func newGenerateCmd(e *env) *cobra.Command {
 	var f caFlags
 	var (
 		cluster, client, datacenter, validity, keyType, format, compression, out, gateway string
-		keyPassFile, template, pkcs12Cipher, minTLS                                       string
+		keyPassFile, template, pkcs12Cipher, minTLS, signPassFile                         string
 		contactPoints, drivers, components                                                []string
-		force, asJSON, dryRun, insecureNoHostname, insecurePlainKey                       bool
+		force, asJSON, dryRun, insecureNoHostname, insecurePlainKey, noSign               bool
 	)
 	c := &cobra.Command{
 		Use:   "generate",
@@ -88,6 +90,9 @@ Settings come, in order, from built-in defaults, the environment's profile
 (see 'scb profiles list'), an optional --template and its parents, and
 flags. --dry-run shows the result and where each setting came from, without
 creating keys or files.
+
+The bundle is signed with the environment's signing key (see 'scb keys');
+the first run in development or testing creates one, like the CA.
 
 Everything is checked before any key is made; the output appears only when
 complete (written to a temporary file, then renamed), with mode 0600.
@@ -256,12 +261,27 @@ files are left out unless you pass --insecure-unencrypted-key.`,
 				return err
 			}
 			req.CA = issuer
+			var signer signing.Signer
+			var signerID string
+			if !noSign {
+				if signer, signerID, err = e.environmentSigner(settings.Environment, signPassFile, true); err != nil {
+					return err
+				}
+			}
 			b, err := scb.Build(cmd.Context(), req)
 			if errors.Is(err, scb.ErrValidityExceedsCA) {
 				return usageErr("choose a shorter --validity", "%v", err)
 			}
 			if err != nil {
 				return failErr(err, "check the flags above; nothing was written")
+			}
+			switch {
+			case signer != nil:
+				if err := signing.SignBundle(cmd.Context(), b, signer); err != nil {
+					return failErr(fmt.Errorf("sign bundle: %w", err), "pass --no-sign to skip signing")
+				}
+			case !noSign:
+				e.infof("not signed: no signing key for %s (create one with 'scb keys generate --environment %s')", settings.Environment, settings.Environment)
 			}
 			wo := scb.WriteOptions{Format: fmtv, Compression: comp}
 			if toStdout {
@@ -280,13 +300,18 @@ files are left out unless you pass --insecure-unencrypted-key.`,
 			}
 			m, _ := b.Metadata()
 			res := generateResult{Output: out, Format: string(fmtv), BundleID: m.BundleID, ClusterName: m.ClusterName,
-				ClientID: m.ClientID, Environment: m.Environment, ExpiresAt: m.ExpiresAt, Files: b.Len(), CADir: dir, Warnings: settings.Warnings}
+				ClientID: m.ClientID, Environment: m.Environment, ExpiresAt: m.ExpiresAt, Files: b.Len(), CADir: dir,
+				SignedBy: signerID, Warnings: settings.Warnings}
 			if asJSON && !toStdout {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
 			}
-			e.infof("wrote %s (%d files, %s, client certificate expires %s)", out, b.Len(), m.Environment, m.ExpiresAt.Format("2006-01-02"))
+			signed := "unsigned"
+			if signerID != "" {
+				signed = "signed by " + signerID[:16]
+			}
+			e.infof("wrote %s (%d files, %s, %s, client certificate expires %s)", out, b.Len(), m.Environment, signed, m.ExpiresAt.Format("2006-01-02"))
 			if len(keyPass) > 0 {
 				e.infof("the client key is encrypted: deliver the passphrase to the client separately, never inside the bundle")
 			}
@@ -318,6 +343,8 @@ files are left out unless you pass --insecure-unencrypted-key.`,
 	fl.StringVarP(&out, "out", "o", "", "output path, or - for stdout (default <cluster>-<client>-scb.<ext>)")
 	fl.BoolVar(&force, "force", false, "replace an existing output")
 	fl.BoolVar(&asJSON, "json", false, "print a JSON summary (or the --dry-run preview) on stdout")
+	fl.BoolVar(&noSign, "no-sign", false, "do not sign the bundle even if a signing key exists")
+	fl.StringVar(&signPassFile, "signing-passphrase-file", "", "passphrase of the environment's signing key (default $SCB_SIGNING_PASSPHRASE)")
 	fl.BoolVar(&dryRun, "dry-run", false, "show what would be generated, and why, without creating keys or files")
 	fl.BoolVar(&insecureNoHostname, "insecure-skip-hostname-verification", false, "render configs that skip server host-name checks (tests only; warned about)")
 	fl.BoolVar(&insecurePlainKey, "insecure-unencrypted-key", false, "leave the client key unencrypted where the profile requires encryption (warned about)")
