@@ -282,4 +282,3 @@ func newKeysPublicCmd(e *env) *cobra.Command {
 	c.Flags().BoolVar(&pemOut, "pem", false, "print the current public key as PEM instead of the key set")
 	return c
 }
-
