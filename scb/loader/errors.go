@@ -71,6 +71,10 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrEnvironment means the bundle belongs to an environment the caller
+// does not accept (Options.Environments).
+var ErrEnvironment = errors.New("bundle is for another environment")
+
 // ErrEndpoint means a contact point or cluster endpoint is not HOST:PORT
 // with a valid host and a port from 1 to 65535.
 var ErrEndpoint = errors.New("malformed endpoint")

@@ -13,7 +13,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -41,6 +43,14 @@ type Options struct {
 	// Now is the clock for validity checks and server certificate
 	// verification. Nil means time.Now.
 	Now func() time.Time
+
+	// Environments, when non-empty, lists the environments whose bundles
+	// are accepted (metadata.json "environment"); any other is refused
+	// with an error wrapping ErrEnvironment. A production service sets
+	// []string{"production"} so a development or testing bundle can never
+	// be deployed to it by mistake. Combine with Verify: metadata is only
+	// trustworthy when the bundle is signed.
+	Environments []string
 
 	// InsecureAllowExpired loads bundles whose client certificate has
 	// expired or is not yet valid. FOR TESTS ONLY: the cluster will refuse
@@ -219,6 +229,9 @@ func load(source string, raw *scb.Bundle, opts Options) (*Bundle, error) {
 	meta, err := raw.Metadata()
 	if err != nil {
 		return fail(StageContent, err)
+	}
+	if len(opts.Environments) > 0 && !slices.Contains(opts.Environments, meta.Environment) {
+		return fail(StageContent, fmt.Errorf("%w: bundle is for %q, this service accepts %s", ErrEnvironment, meta.Environment, strings.Join(opts.Environments, ", ")))
 	}
 	cfgData, _ := raw.Get(scb.ClientYAMLPath)
 	cfg, err := scb.ParseClientConfig(cfgData)
