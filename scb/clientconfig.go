@@ -102,7 +102,15 @@ func SplitHostPort(s string, defaultPort int) (host string, port int, err error)
 		if defaultPort <= 0 || strings.Count(s, ":") == 1 {
 			return "", 0, bad("missing or invalid port")
 		}
-		h, p = strings.Trim(s, "[]"), strconv.Itoa(defaultPort)
+		// A bare IPv6 address, optionally in brackets. Only a matched
+		// pair is removed: "[::1:9042" is a typo, not the host ::1:9042.
+		h, p = s, strconv.Itoa(defaultPort)
+		if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+			h = h[1 : len(h)-1]
+		}
+		if strings.ContainsAny(h, "[]") {
+			return "", 0, bad("unbalanced brackets")
+		}
 	}
 	port, err = strconv.Atoi(p)
 	if err != nil || port < 1 || port > 65535 {

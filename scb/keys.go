@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -79,6 +81,9 @@ func ParsePrivateKeyPEM(data, passphrase []byte) (crypto.Signer, error) {
 			if len(passphrase) == 0 {
 				return nil, ErrPassphrase
 			}
+			if err := checkKeyEncryption(b.Bytes); err != nil {
+				return nil, err
+			}
 			k, _, err := pkcs8.ParsePrivateKey(b.Bytes, passphrase)
 			if err != nil {
 				return nil, ErrPassphrase
@@ -88,6 +93,92 @@ func ParsePrivateKeyPEM(data, passphrase []byte) (crypto.Signer, error) {
 			return nil, fmt.Errorf("%w: found a %q block; convert it to PKCS#8", ErrNoKey, b.Type)
 		}
 	}
+}
+
+// Limits on the work an encrypted key may ask for. Ours use 100,000
+// PBKDF2 iterations (about 35 ms); 2,000,000 is about 0.7 s.
+const (
+	maxPBKDF2Iterations = 2_000_000
+	maxScryptMemory     = 256 << 20 // bytes: 128 * r * N
+)
+
+var (
+	oidPBES2  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
+	oidPBKDF2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
+	oidScrypt = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11591, 4, 11}
+	// cbcBlockSizes are the CBC ciphers github.com/youmark/pkcs8 decrypts
+	// correctly (its "GCM" ones are really CBC), by OID.
+	cbcBlockSizes = map[string]int{
+		"2.16.840.1.101.3.4.1.2":  16, // AES-128-CBC
+		"2.16.840.1.101.3.4.1.22": 16, // AES-192-CBC
+		"2.16.840.1.101.3.4.1.42": 16, // AES-256-CBC
+		"1.2.840.113549.3.7":      8,  // DES-EDE3-CBC
+	}
+)
+
+// checkKeyEncryption looks at the PBES2 parameters of an encrypted PKCS#8
+// key before anything is derived or decrypted. It refuses parameters that
+// would make github.com/youmark/pkcs8 panic (an IV or ciphertext that does
+// not fit the cipher's block size) or work without bound (a huge PBKDF2
+// iteration count, scrypt parameters needing gigabytes), so a hostile key
+// file can neither crash nor stall the caller. Errors never echo input.
+func checkKeyEncryption(der []byte) error {
+	bad := func(why string) error { return errors.New("encrypted private key: " + why) }
+	var info struct {
+		Algorithm pkix.AlgorithmIdentifier
+		Data      []byte
+	}
+	var params struct {
+		KDF, Cipher pkix.AlgorithmIdentifier
+	}
+	if _, err := asn1.Unmarshal(der, &info); err != nil {
+		return bad("malformed structure")
+	}
+	if !info.Algorithm.Algorithm.Equal(oidPBES2) {
+		return bad("unsupported encryption scheme (only PBES2 is supported)")
+	}
+	if _, err := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &params); err != nil {
+		return bad("malformed PBES2 parameters")
+	}
+	block, ok := cbcBlockSizes[params.Cipher.Algorithm.String()]
+	if !ok {
+		return bad("unsupported cipher (use AES-CBC or DES-EDE3-CBC)")
+	}
+	var iv []byte
+	if _, err := asn1.Unmarshal(params.Cipher.Parameters.FullBytes, &iv); err != nil || len(iv) != block {
+		return bad("malformed cipher IV")
+	}
+	if len(info.Data) == 0 || len(info.Data)%block != 0 {
+		return bad("ciphertext is not a whole number of blocks")
+	}
+	switch {
+	case params.KDF.Algorithm.Equal(oidPBKDF2):
+		var p struct {
+			Salt       []byte
+			Iterations int
+			PRF        pkix.AlgorithmIdentifier `asn1:"optional"`
+		}
+		if _, err := asn1.Unmarshal(params.KDF.Parameters.FullBytes, &p); err != nil {
+			return bad("malformed PBKDF2 parameters")
+		}
+		if p.Iterations < 1 || p.Iterations > maxPBKDF2Iterations {
+			return bad(fmt.Sprintf("PBKDF2 iteration count out of range 1..%d", maxPBKDF2Iterations))
+		}
+	case params.KDF.Algorithm.Equal(oidScrypt):
+		var p struct {
+			Salt    []byte
+			N, R, P int
+		}
+		if _, err := asn1.Unmarshal(params.KDF.Parameters.FullBytes, &p); err != nil {
+			return bad("malformed scrypt parameters")
+		}
+		if p.N < 2 || p.R < 1 || p.P < 1 || p.P > 16 || p.R > maxScryptMemory/128 || p.N > maxScryptMemory/128/p.R {
+			return bad("scrypt parameters out of range")
+		}
+	default:
+		return bad("unsupported key derivation function (use PBKDF2)")
+	}
+	return nil
 }
 
 // IsEncryptedKeyPEM reports whether data holds an encrypted PKCS#8 key.

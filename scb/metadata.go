@@ -59,9 +59,9 @@ type CertInfo struct {
 
 // GatewayInfo is the address of the gateway for stock-driver bundle mode.
 type GatewayInfo struct {
-	Host         string `json:"host"`
-	MetadataPort int    `json:"metadata_port"`
-	CQLPort      int    `json:"cql_port"`
+	Host         string `json:"host" yaml:"host"`
+	MetadataPort int    `json:"metadata_port" yaml:"metadata_port"`
+	CQLPort      int    `json:"cql_port" yaml:"cql_port"`
 }
 
 // GeneratorInfo names the software that produced the bundle.

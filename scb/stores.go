@@ -3,7 +3,10 @@ package scb
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha1"
 	"crypto/x509"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -87,6 +90,9 @@ func decodePFX(data []byte, password string) (crypto.PrivateKey, []*x509.Certifi
 
 // decodeIdentityJKS reads the PrivateKeyEntry of an identity keystore.
 func decodeIdentityJKS(data []byte, password string) (crypto.PrivateKey, []*x509.Certificate, error) {
+	if err := checkJKSStructure(data); err != nil {
+		return nil, nil, err
+	}
 	ks := keystore.New()
 	if err := ks.Load(bytes.NewReader(data), []byte(password)); err != nil {
 		return nil, nil, err
@@ -112,6 +118,9 @@ func decodeIdentityJKS(data []byte, password string) (crypto.PrivateKey, []*x509
 
 // decodeTrustJKS reads every trusted certificate of a trust store.
 func decodeTrustJKS(data []byte, password string) ([]*x509.Certificate, error) {
+	if err := checkJKSStructure(data); err != nil {
+		return nil, err
+	}
 	ks := keystore.New()
 	if err := ks.Load(bytes.NewReader(data), []byte(password)); err != nil {
 		return nil, err
@@ -129,4 +138,93 @@ func decodeTrustJKS(data []byte, password string) ([]*x509.Certificate, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// checkJKSStructure walks a JKS file and checks every length and count
+// against the bytes actually present. keystore-go allocates whatever a
+// length or count field says before reading (a 41-byte file can ask for
+// 160 GiB and kill the process with a fatal out-of-memory error), so
+// untrusted stores go through this first.
+func checkJKSStructure(data []byte) error {
+	bad := errors.New("malformed Java keystore")
+	r := data
+	take := func(n uint64) bool {
+		if uint64(len(r)) < n {
+			return false
+		}
+		r = r[n:]
+		return true
+	}
+	u32 := func() (uint64, bool) {
+		if len(r) < 4 {
+			return 0, false
+		}
+		v := binary.BigEndian.Uint32(r)
+		r = r[4:]
+		return uint64(v), true
+	}
+	u16 := func() (uint64, bool) {
+		if len(r) < 2 {
+			return 0, false
+		}
+		v := binary.BigEndian.Uint16(r)
+		r = r[2:]
+		return uint64(v), true
+	}
+	magic, ok := u32()
+	if !ok || magic != 0xFEEDFEED {
+		return bad
+	}
+	version, ok := u32()
+	if !ok || version != 1 && version != 2 {
+		return bad
+	}
+	cert := func() bool {
+		if version == 2 {
+			if n, ok := u16(); !ok || !take(n) {
+				return false
+			}
+		}
+		n, ok := u32()
+		return ok && take(n)
+	}
+	entries, ok := u32()
+	if !ok {
+		return bad
+	}
+	for range entries {
+		tag, ok := u32()
+		if !ok {
+			return bad
+		}
+		if n, ok := u16(); !ok || !take(n) || !take(8) { // alias, creation time
+			return bad
+		}
+		switch tag {
+		case 1: // private key entry: protected key, then the chain
+			n, ok := u32()
+			if !ok || !take(n) {
+				return bad
+			}
+			certs, ok := u32()
+			if !ok || certs > uint64(len(r))/4 {
+				return bad
+			}
+			for range certs {
+				if !cert() {
+					return bad
+				}
+			}
+		case 2: // trusted certificate entry
+			if !cert() {
+				return bad
+			}
+		default:
+			return bad
+		}
+	}
+	if len(r) < sha1.Size { // the keyed digest; keystore-go ignores anything after it
+		return bad
+	}
+	return nil
 }
