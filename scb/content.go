@@ -131,7 +131,8 @@ The client certificate expires on {{.Expires}}. Generate a new bundle
 before then and replace this file atomically; scbkit's Go loader picks up a
 replaced bundle without dropping connections.
 {{- if or (eq .M.Environment "production") (eq .M.Environment "staging")}}
-{{.M.Environment}} certificates are short-lived on purpose. Renew when a
+
+Certificates for {{.M.Environment}} are short-lived on purpose. Renew when a
 third of the validity is left ({{.RenewBy}} at the latest), for example:
 
     scb generate --environment {{.M.Environment}} --cluster {{.M.ClusterName}} --client {{.M.ClientID}} --force

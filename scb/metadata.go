@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -89,7 +90,7 @@ func ParseMetadata(data []byte) (*Metadata, error) {
 	if m.BundleVersion == "" {
 		return nil, &FileError{Path: MetadataPath, Err: fmt.Errorf("%w: bundle_version missing", ErrInvalid)}
 	}
-	if m.BundleVersion[0] != FormatVersion[0] {
+	if major, _, _ := strings.Cut(m.BundleVersion, "."); major != "1" {
 		return nil, &FileError{Path: MetadataPath, Err: fmt.Errorf("%w: unsupported bundle_version %q (this reader supports %s)", ErrInvalid, m.BundleVersion, FormatVersion)}
 	}
 	if m.ClusterName == "" || m.ClientID == "" || m.ExpiresAt.IsZero() {

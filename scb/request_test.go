@@ -266,3 +266,12 @@ func TestSplitHostPort(t *testing.T) {
 		require.Contains(t, err.Error(), "malformed endpoint")
 	}
 }
+
+func TestParseMetadataVersion(t *testing.T) {
+	for v, ok := range map[string]bool{"1.0": true, "1.7": true, "1": true, "10.0": false, "2.0": false, "0.9": false} {
+		_, err := scb.ParseMetadata([]byte(`{"bundle_version":"` + v + `","cluster_name":"c","client_id":"x","expires_at":"2030-01-01T00:00:00Z"}`))
+		if ok && err != nil || !ok && err == nil {
+			t.Errorf("bundle_version %q: err = %v", v, err)
+		}
+	}
+}

@@ -82,12 +82,6 @@ func (v *validator) run() {
 		return
 	}
 	v.need(ConnectionProfilePath(meta.Environment))
-	cfgData, _ := v.b.Get(ClientYAMLPath)
-	cfg, err := ParseClientConfig(cfgData)
-	if err != nil {
-		v.errs = append(v.errs, err)
-	}
-
 	rootsPEM, _ := v.b.Get(CACertPath)
 	roots, err := ParseCertificatesPEM(rootsPEM)
 	if err != nil {
@@ -100,26 +94,16 @@ func (v *validator) run() {
 		v.fail(ClientCertPath, "%v", err)
 		return
 	}
-	leaf := chain[0]
 	v.checkChain(ClientCertPath, chain, roots)
 	if Fingerprint(roots[0]) != meta.CA.FingerprintSHA256 {
 		v.fail(MetadataPath, "CA fingerprint does not match %s", CACertPath)
 	}
-	if !leaf.NotAfter.Equal(meta.ExpiresAt) {
-		v.fail(MetadataPath, "expires_at %s differs from the client certificate's %s", meta.ExpiresAt.Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+	// Validate needs the key itself; CheckConsistency tolerates an
+	// encrypted key without its passphrase.
+	if keyPEM, _ := v.b.Get(ClientKeyPath); IsEncryptedKeyPEM(keyPEM) && len(v.opts.KeyPassphrase) == 0 {
+		v.errs = append(v.errs, &FileError{Path: ClientKeyPath, Err: ErrPassphrase})
 	}
-	keyPEM, _ := v.b.Get(ClientKeyPath)
-	if cfg != nil && cfg.TLS.ClientKeyEncrypted != IsEncryptedKeyPEM(keyPEM) {
-		v.fail(ClientYAMLPath, "client_key_encrypted does not match %s", ClientKeyPath)
-	}
-	key, err := ParsePrivateKeyPEM(keyPEM, v.opts.KeyPassphrase)
-	switch {
-	case err != nil:
-		v.errs = append(v.errs, &FileError{Path: ClientKeyPath, Err: err})
-	case !publicKeysEqual(leaf.PublicKey, key.Public()):
-		v.fail(ClientKeyPath, "private key does not match the client certificate")
-	}
-	v.checkStock(leaf, chainPEM, roots, key)
+	v.consistency()
 	if _, err := CheckManifest(v.b); err != nil {
 		v.errs = append(v.errs, err)
 	}
