@@ -1,11 +1,15 @@
 package testcluster
 
-// This file holds ALL test-certificate generation of the package: a test root
-// CA, server certificates and client certificates, built with crypto/x509.
-// It is deliberately self-contained so that it can later be replaced by the
-// project's own CA package (scb/ca) without touching the rest of testcluster.
+// This file holds all test-certificate handling of the package. The shared
+// test cluster's CA is the project's own (scb/ca: a root and an issuing
+// intermediate in a CA directory, created by InitCA), so its nodes run on
+// server certificates issued exactly as `scb ca issue-server` issues them
+// and accept the bundles `scb generate --dir <ca_dir>` makes. NewCA and
+// LoadCA keep a minimal single-level CA for tests that need a foreign CA
+// and for external clusters given as a certificate and key.
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -19,7 +23,12 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/scbkit/scbkit/scb"
+	sca "github.com/scbkit/scbkit/scb/ca"
 )
 
 // DefaultServerHosts are the subject alternative names of the server
@@ -37,6 +46,56 @@ type CA struct {
 
 	key    crypto.Signer
 	keyPEM []byte
+
+	// local, when set, issues leaves through the project's CA (root +
+	// intermediate); Dir is its CA directory.
+	local *sca.Local
+	// Dir is the scb/ca directory of a CA made by InitCA or OpenCA, usable
+	// as `scb generate --dir`.
+	Dir string
+}
+
+// InitCA creates a CA with the project's scb/ca package in dir (unencrypted
+// keys: it is a throw-away test CA) valid for 30 days.
+func InitCA(dir, commonName string) (*CA, error) {
+	l, err := sca.Init(dir, sca.InitOptions{
+		Config:                  sca.Config{Name: commonName, Validity: 30 * 24 * time.Hour},
+		InsecureUnencryptedKeys: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create test CA: %w", err)
+	}
+	return wrapLocal(dir, l)
+}
+
+// OpenCA opens a CA directory made by InitCA.
+func OpenCA(dir string) (*CA, error) {
+	l, err := sca.Open(dir, sca.OpenOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("open test CA: %w", err)
+	}
+	return wrapLocal(dir, l)
+}
+
+func wrapLocal(dir string, l *sca.Local) (*CA, error) {
+	keyPEM, err := os.ReadFile(filepath.Join(dir, "root-key.pem"))
+	if err != nil {
+		return nil, fmt.Errorf("read test CA root key: %w", err)
+	}
+	key, err := parseKeyPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("test CA root key: %w", err)
+	}
+	return &CA{Cert: l.Root(), CertPEM: pemCert(l.Root().Raw), key: key, keyPEM: keyPEM, local: l, Dir: dir}, nil
+}
+
+// SCB returns the CA as an scb.CA for scb.Build, or nil for a single-level
+// CA from NewCA or LoadCA.
+func (c *CA) SCB() scb.CA {
+	if c.local == nil {
+		return nil
+	}
+	return c.local
 }
 
 // KeyPair is a certificate issued by a CA with its private key.
@@ -155,6 +214,20 @@ func (ca *CA) IssueServer(hosts []string, v Validity) (*KeyPair, error) {
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
+	if ca.local != nil {
+		nb, na := v.resolve()
+		sc, err := sca.IssueServer(context.Background(), ca.local, sca.ServerRequest{
+			Hosts: hosts, Validity: na.Sub(nb), Now: func() time.Time { return nb.Add(5 * time.Minute) },
+		})
+		if err != nil {
+			return nil, err
+		}
+		keyPEM, err := marshalKey(sc.Key)
+		if err != nil {
+			return nil, err
+		}
+		return &KeyPair{Cert: sc.Chain[0], CertPEM: scb.EncodeCertificatesPEM(sc.Chain...), KeyPEM: keyPEM}, nil
+	}
 	return ca.issue(tmpl, v)
 }
 
@@ -165,6 +238,24 @@ func (ca *CA) IssueClient(commonName string, v Validity) (*KeyPair, error) {
 		Subject:     pkix.Name{CommonName: commonName, Organization: []string{"scbkit test"}},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if ca.local != nil {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("generate key: %w", err)
+		}
+		nb, na := v.resolve()
+		chain, err := ca.local.Issue(context.Background(), &scb.CertificateRequest{
+			PublicKey: key.Public(), Subject: tmpl.Subject, Usage: scb.UsageClient, NotBefore: nb, NotAfter: na,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("issue certificate: %w", err)
+		}
+		keyPEM, err := marshalKey(key)
+		if err != nil {
+			return nil, err
+		}
+		return &KeyPair{Cert: chain[0], CertPEM: scb.EncodeCertificatesPEM(chain...), KeyPEM: keyPEM}, nil
 	}
 	return ca.issue(tmpl, v)
 }

@@ -28,6 +28,11 @@ type State struct {
 	// is a PKCS#8 key (0600).
 	CACert string `json:"ca_cert"`
 	CAKey  string `json:"ca_key"`
+	// CADir, when set, is the scb/ca directory of the test CA (root +
+	// intermediate): `scb generate --dir CADir --environment testing` makes
+	// bundles the clusters accept. CACert is its root and CAKey the root
+	// key, which can also sign client certificates directly.
+	CADir string `json:"ca_dir,omitempty"`
 	// Username and Password are the superuser credentials.
 	Username string `json:"username"`
 	Password string `json:"password"`
@@ -113,15 +118,7 @@ func ReadState(path string) (*State, error) {
 // state's CA files. The clusters are not owned by the caller: their Stop
 // method stops the processes all the same, so tests should not call it.
 func (s *State) Attach() ([]*Cluster, error) {
-	certPEM, err := os.ReadFile(s.CACert)
-	if err != nil {
-		return nil, fmt.Errorf("read ca certificate: %w", err)
-	}
-	keyPEM, err := os.ReadFile(s.CAKey)
-	if err != nil {
-		return nil, fmt.Errorf("read ca key: %w", err)
-	}
-	ca, err := LoadCA(certPEM, keyPEM)
+	ca, err := s.loadCA()
 	if err != nil {
 		return nil, err
 	}
@@ -220,4 +217,19 @@ func certPool(pemData []byte) (*x509.CertPool, error) {
 		return nil, errors.New("no certificates found in PEM data")
 	}
 	return p, nil
+}
+
+func (s *State) loadCA() (*CA, error) {
+	if s.CADir != "" {
+		return OpenCA(s.CADir)
+	}
+	certPEM, err := os.ReadFile(s.CACert)
+	if err != nil {
+		return nil, fmt.Errorf("read ca certificate: %w", err)
+	}
+	keyPEM, err := os.ReadFile(s.CAKey)
+	if err != nil {
+		return nil, fmt.Errorf("read ca key: %w", err)
+	}
+	return LoadCA(certPEM, keyPEM)
 }

@@ -19,6 +19,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scbkit/scbkit/scb"
+	"github.com/scbkit/scbkit/scb/ca"
 )
 
 func TestCAIssuesPKCS8P256Certificates(t *testing.T) {
@@ -521,5 +524,49 @@ func TestLookupEnvExternal(t *testing.T) {
 	t.Setenv(EnvCassandra, "no-port")
 	if _, err := LookupEnv(); err == nil {
 		t.Fatal("endpoint without a port accepted")
+	}
+}
+
+// TestInitCAIsTheProjectCA checks that the shared cluster's CA is an scb/ca
+// directory: it opens with ca.Open, issues leaf + intermediate chains that
+// verify against the root, and builds bundles.
+func TestInitCAIsTheProjectCA(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	c, err := InitCA(dir, "unit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.Open(dir, ca.OpenOptions{}); err != nil {
+		t.Fatalf("scb/ca cannot open the test CA: %v", err)
+	}
+	again, err := OpenCA(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Cert.Equal(c.Cert) || c.SCB() == nil {
+		t.Fatal("OpenCA returned another CA")
+	}
+	server, err := c.IssueServer(nil, Validity{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := scb.ParseCertificatesPEM(server.CertPEM)
+	if err != nil || len(chain) != 2 {
+		t.Fatalf("server chain: %d certificates, %v", len(chain), err)
+	}
+	inter := x509.NewCertPool()
+	inter.AddCert(chain[1])
+	if _, err := chain[0].Verify(x509.VerifyOptions{Roots: c.Pool(), Intermediates: inter, DNSName: "localhost"}); err != nil {
+		t.Fatalf("server certificate does not verify: %v", err)
+	}
+	client, err := c.IssueClient("unit-client", Validity{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.TLSCertificate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scb.Build(context.Background(), scb.Request{ClusterName: "c", ClientID: "x", Environment: "testing", Validity: 24 * time.Hour, CA: c.SCB()}); err != nil {
+		t.Fatalf("build with the test CA: %v", err)
 	}
 }

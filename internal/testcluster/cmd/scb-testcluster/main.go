@@ -153,17 +153,14 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	ca, err := testcluster.NewCA("scbkit test CA")
+	// The project's own CA, as `scb ca init` makes it; the nodes' server
+	// certificates come from it as from `scb ca issue-server`.
+	caDir := filepath.Join(runDir, "ca")
+	ca, err := testcluster.InitCA(caDir, "scbkit test")
 	if err != nil {
 		return err
 	}
-	caCert, caKey := filepath.Join(runDir, "ca.pem"), filepath.Join(runDir, "ca-key.pem")
-	if err := os.WriteFile(caCert, ca.CertPEM, 0o644); err != nil {
-		return fmt.Errorf("write ca certificate: %w", err)
-	}
-	if err := os.WriteFile(caKey, ca.KeyPEM(), 0o600); err != nil {
-		return fmt.Errorf("write ca key: %w", err)
-	}
+	caCert, caKey := filepath.Join(caDir, "root-cert.pem"), filepath.Join(caDir, "root-key.pem")
 	server, err := ca.IssueServer(testcluster.DefaultServerHosts, testcluster.Validity{NotAfter: time.Now().Add(7 * 24 * time.Hour)})
 	if err != nil {
 		return err
@@ -179,7 +176,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clientTLS := &tls.Config{Certificates: []tls.Certificate{probeCert}, RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}
 
 	st := &testcluster.State{
-		Version: testcluster.StateVersion, Dir: runDir, CACert: caCert, CAKey: caKey,
+		Version: testcluster.StateVersion, Dir: runDir, CACert: caCert, CAKey: caKey, CADir: caDir,
 		Username: testcluster.DefaultUsername, Password: testcluster.DefaultPassword,
 		LibDir: libDir, Java: *java,
 	}
