@@ -23,7 +23,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$SCB_ROOT"
 
-STAGES=(go examples python nodejs)
+STAGES=(go examples python nodejs java dotnet)
 
 stage_go() {
 	# -p 2: two cores; the shared nodes need some CPU too.
@@ -33,6 +33,8 @@ stage_go() {
 
 stage_examples() { scripts/test-examples.sh; }
 stage_python() { scripts/test-python.sh; }
+stage_java() { scripts/test-java.sh; }
+stage_dotnet() { scripts/test-dotnet.sh; }
 stage_nodejs() { scripts/test-nodejs.sh; }
 
 TESTCLUSTER="$SCB_CACHE/bin/scb-testcluster"
