@@ -38,6 +38,8 @@ cd "$SCB_ROOT"
 EX_CACHE="$SCB_CACHE/examples"
 M2="$SCB_CACHE/m2"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/scb-examples.XXXXXX")"
+# Signing keys and anything else scb keeps stay inside this run.
+export SCB_HOME="$WORK/home"
 FWD_PID=""
 cleanup() {
 	[ -n "$FWD_PID" ] && kill "$FWD_PID" 2>/dev/null || true
@@ -88,25 +90,19 @@ ensure_apt mono-mcs mono-runtime libmono-system-runtime-serialization4.0-cil lib
 python3 -c 'import venv' 2>/dev/null || ensure_apt python3-venv
 
 # --- the cluster -------------------------------------------------------------
-read -r CA_CERT CA_KEY DB_USER DB_PASS NODE_ADDR NODE_PORT NODE_DC < <(python3 - "$SCB_TEST_STATE" <<'EOF'
+read -r CA_DIR DB_USER DB_PASS NODE_ADDR NODE_PORT NODE_DC < <(python3 - "$SCB_TEST_STATE" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 n = s["clusters"][0]["nodes"][0]
-print(s["ca_cert"], s["ca_key"], s["username"], s["password"], n["address"], n["native_port"], n["dc"] or "datacenter1")
+if not s.get("ca_dir"):
+    sys.exit("the test-cluster state has no ca_dir (an scb/ca directory); restart the cluster with scripts/test.sh")
+print(s["ca_dir"], s["username"], s["password"], n["address"], n["native_port"], n["dc"] or "datacenter1")
 EOF
 )
 log "cluster node $NODE_ADDR:$NODE_PORT ($NODE_DC)"
 
-# The test CA is a single self-signed root; scb/ca wants a root and an
-# issuing intermediate: the same certificate and key serve as both.
-CADIR="$WORK/ca"
-mkdir -m 700 "$CADIR"
-cp "$CA_CERT" "$CADIR/root-cert.pem"
-cp "$CA_CERT" "$CADIR/intermediate-cert.pem"
-cp "$CA_KEY" "$CADIR/root-key.pem"
-cp "$CA_KEY" "$CADIR/intermediate-key.pem"
-printf '{"version": 1, "key_type": "ecdsa-p256", "encrypted": false, "created_at": "%s"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$CADIR/ca.json"
-chmod 600 "$CADIR"/*
+# The cluster's CA is an scb/ca directory: bundles come straight from it.
+CADIR="$CA_DIR"
 
 go build -o "$WORK/scb" ./cmd/scb
 SCB="$WORK/scb"

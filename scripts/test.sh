@@ -106,6 +106,11 @@ main() {
 		start_cluster
 	fi
 
+	# scb commands run by the suites keep their CAs and signing keys here,
+	# never in the user's ~/.scb.
+	export SCB_HOME="$SCB_CACHE/test-home"
+	rm -rf "$SCB_HOME"
+
 	local failed=() t0
 	for s in "${stages[@]}"; do
 		log "stage $s"
