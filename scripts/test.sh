@@ -23,7 +23,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$SCB_ROOT"
 
-STAGES=(go examples python nodejs java dotnet)
+STAGES=(go gateway examples python nodejs java dotnet)
 
 stage_go() {
 	# -p 2: two cores; the shared nodes need some CPU too.
@@ -32,6 +32,7 @@ stage_go() {
 }
 
 stage_examples() { scripts/test-examples.sh; }
+stage_gateway() { scripts/test-gateway.sh; }
 stage_python() { scripts/test-python.sh; }
 stage_java() { scripts/test-java.sh; }
 stage_dotnet() { scripts/test-dotnet.sh; }

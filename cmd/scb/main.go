@@ -112,7 +112,7 @@ Exit codes: 0 success, 1 failure, 2 usage error, 3 bundle rejected.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(fmt.Sprintf("run 'scb %s --help'", c.Name()), "%v", err)
 	})
-	root.AddCommand(newCACmd(e), newGenerateCmd(e), newInspectCmd(e), newProfilesCmd(e), newKeysCmd(e), newSignCmd(e), newVerifyCmd(e))
+	root.AddCommand(newCACmd(e), newGenerateCmd(e), newInspectCmd(e), newProfilesCmd(e), newKeysCmd(e), newSignCmd(e), newVerifyCmd(e), newGatewayCmd(e))
 	return root
 }
 

@@ -92,7 +92,8 @@ func NewCassandraSource(ctx context.Context, cfg CassandraConfig) (*CassandraSou
 	cc.NumConns = 1
 	cc.Consistency = gocql.One
 	cc.ReconnectInterval = 5 * time.Second
-	cc.HostListener = gocql.HostListenersConfig{HostStateChangeListener: s, TopologyChangeListener: s}
+	cc.Metadata.CacheMode = gocql.Disabled // no schema needed
+	cc.Metadata.HostListener = gocql.HostListenersConfig{HostStateChangeListener: s, TopologyChangeListener: s}
 	type result struct {
 		sess *gocql.Session
 		err  error
@@ -179,24 +180,26 @@ func (s *CassandraSource) Nodes(ctx context.Context) ([]Node, error) {
 func (s *CassandraSource) ask(ctx context.Context, h *gocql.HostInfo) ([]Node, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	local := map[string]any{}
-	if err := s.sess.Query("SELECT * FROM system.local WHERE key='local'").SetHostID(h.HostID()).WithContext(ctx).MapScan(local); err != nil {
+	localRows, err := s.sess.Query("SELECT * FROM system.local WHERE key='local'").SetHostID(h.HostID()).IterContext(ctx).SliceMap()
+	if err == nil && len(localRows) != 1 {
+		err = errors.New("no row")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("read system.local from %s: %w", h.ConnectAddress(), err)
 	}
+	local := localRows[0]
 	self, err := nodeFromRow(local, "rpc_address", "rpc_port", h.Port())
 	if err != nil {
 		return nil, fmt.Errorf("system.local of %s: %w", h.ConnectAddress(), err)
 	}
 	nodes := []Node{self}
 	addrCol, portCol, table := "native_address", "native_port", "system.peers_v2"
-	iter := s.sess.Query("SELECT * FROM system.peers_v2").SetHostID(h.HostID()).WithContext(ctx).Iter()
-	rows, err := iter.SliceMap()
+	rows, err := s.sess.Query("SELECT * FROM system.peers_v2").SetHostID(h.HostID()).IterContext(ctx).SliceMap()
 	if err != nil {
 		// Before Cassandra 4.0 there is no peers_v2 and every node uses the
 		// same native port.
 		addrCol, portCol, table = "rpc_address", "", "system.peers"
-		iter = s.sess.Query("SELECT * FROM system.peers").SetHostID(h.HostID()).WithContext(ctx).Iter()
-		if rows, err = iter.SliceMap(); err != nil {
+		if rows, err = s.sess.Query("SELECT * FROM system.peers").SetHostID(h.HostID()).IterContext(ctx).SliceMap(); err != nil {
 			return nil, fmt.Errorf("read system.peers from %s: %w", h.ConnectAddress(), err)
 		}
 	}

@@ -86,8 +86,9 @@ type Config struct {
 	// UpstreamTLS is used to connect to the nodes: RootCAs verify their
 	// certificates and Certificates hold the gateway's client certificate,
 	// which the nodes must accept. An empty ServerName means the node's IP
-	// address. Required in Terminate mode. In Passthrough mode it is only
-	// used to probe the nodes; nil there means a TCP connect probe.
+	// address (PublicHost in Passthrough mode). Required in Terminate mode.
+	// In Passthrough mode it is only used to probe the nodes; nil there
+	// means a TCP connect probe.
 	UpstreamTLS *tls.Config
 	// Source reports the cluster's nodes. Required. NewCassandraSource
 	// gives one that follows a live cluster.
@@ -133,10 +134,6 @@ type Gateway struct {
 	cqlPort     atomic.Int32
 	closing     atomic.Bool
 	monOnce     sync.Once
-
-	connMu sync.Mutex
-	conns  map[net.Conn]struct{}
-	connWG sync.WaitGroup
 }
 
 // New checks cfg and returns a gateway. It does no I/O.
@@ -180,7 +177,7 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
-	g := &Gateway{cfg: cfg, metrics: newMetrics(), conns: make(map[net.Conn]struct{})}
+	g := &Gateway{cfg: cfg, metrics: newMetrics()}
 	getCert := cfg.GetCertificate
 	if getCert == nil {
 		c := cfg.Certificate

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -95,7 +96,9 @@ func (g *Gateway) serveMetadata(w http.ResponseWriter, r *http.Request) int {
 		w.Header().Set("Retry-After", "5")
 		return writeJSON(w, http.StatusServiceUnavailable, errorBody{msg})
 	}
-	g.log().Debug("metadata served", "remote", r.RemoteAddr, "client", r.TLS.PeerCertificates[0].Subject.CommonName, "contact_points", len(m.ContactInfo.ContactPoints))
+	g.log().Debug("metadata served", "remote", r.RemoteAddr, "client", r.TLS.PeerCertificates[0].Subject.CommonName,
+		"contact_points", len(m.ContactInfo.ContactPoints), "proto", r.Proto, "host", r.Host, "sni", r.TLS.ServerName,
+		"tls", tls.VersionName(r.TLS.Version), "user_agent", r.UserAgent(), "query", r.URL.RawQuery)
 	return writeJSON(w, http.StatusOK, m)
 }
 

@@ -52,15 +52,6 @@ func (c *counterVec) inc(v string) {
 	n.Add(1)
 }
 
-func (c *counterVec) get(v string) int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n := c.m[v]; n != nil {
-		return n.Load()
-	}
-	return 0
-}
-
 func (c *counterVec) write(w io.Writer, name string) {
 	c.mu.Lock()
 	keys := make([]string, 0, len(c.m))

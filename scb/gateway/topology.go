@@ -78,17 +78,16 @@ type NodeStatus struct {
 
 // table is an immutable routing snapshot.
 type table struct {
-	all     []NodeStatus    // every known node, sorted by host id
+	all     []NodeStatus // every known node, sorted by host id
 	localDC string
 	live    map[string]Node // live nodes by host id
 	local   []string        // live host ids in the local DC, sorted
 	fallbk  []string        // live host ids in any DC, sorted
 	version uint64
-	at      time.Time
 }
 
-func newTable(nodes []NodeStatus, localDC string, version uint64, at time.Time) *table {
-	t := &table{live: make(map[string]Node), localDC: localDC, version: version, at: at}
+func newTable(nodes []NodeStatus, localDC string, version uint64) *table {
+	t := &table{live: make(map[string]Node), localDC: localDC, version: version}
 	t.all = slices.Clone(nodes)
 	sort.Slice(t.all, func(i, j int) bool { return t.all[i].HostID < t.all[j].HostID })
 	for _, n := range t.all {
@@ -149,7 +148,7 @@ type probeState struct {
 
 func newMonitor(g *Gateway) *monitor {
 	m := &monitor{g: g, kick: make(chan struct{}, 1), state: make(map[string]*probeState), ready: make(chan struct{}), localDC: g.cfg.LocalDC}
-	m.cur.Store(newTable(nil, g.cfg.LocalDC, 0, time.Time{}))
+	m.cur.Store(newTable(nil, g.cfg.LocalDC, 0))
 	return m
 }
 
@@ -281,7 +280,7 @@ func (m *monitor) publishLocked() {
 		m.localDC = m.nodes[0].DC
 		m.g.log().Info("local datacenter taken from the first node", "local_dc", m.localDC)
 	}
-	nt := newTable(statuses, m.localDC, m.version, time.Now())
+	nt := newTable(statuses, m.localDC, m.version)
 	old := m.cur.Swap(nt)
 	for _, n := range nt.all {
 		_, was := old.live[n.HostID]
@@ -364,6 +363,11 @@ func (g *Gateway) dialNode(ctx context.Context, n Node) (net.Conn, error) {
 	if cfg.ServerName == "" {
 		cfg = cfg.Clone()
 		cfg.ServerName = n.Addr.Addr().Unmap().String()
+		if g.cfg.Mode == Passthrough {
+			// The node serves the clients' TLS: its certificate is for the
+			// public name.
+			cfg.ServerName = g.cfg.PublicHost
+		}
 	}
 	tc := tls.Client(raw, cfg)
 	hctx, cancel := context.WithTimeout(ctx, g.cfg.HandshakeTimeout)
