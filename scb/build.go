@@ -198,6 +198,7 @@ func (req Request) normalize() (*Request, error) {
 	if strings.ContainsAny(r.LocalDatacenter, "\"'\\\n\r\t") || len(r.LocalDatacenter) > 64 {
 		return nil, fmt.Errorf("datacenter name %q is not valid", r.LocalDatacenter)
 	}
+	r.gatewayNamed = r.Gateway.Host != ""
 	if r.Gateway.Host == "" {
 		r.Gateway.Host, _, _ = SplitHostPort(r.ContactPoints[0], 0)
 	} else if net.ParseIP(r.Gateway.Host) == nil && !validDNSName(r.Gateway.Host) {

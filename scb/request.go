@@ -87,6 +87,10 @@ type Request struct {
 	Rand io.Reader
 	// GeneratorVersion is recorded in metadata.json.
 	GeneratorVersion string
+
+	// gatewayNamed records, after normalisation, that Gateway.Host was
+	// given rather than defaulted.
+	gatewayNamed bool
 }
 
 // Optional bundle components.

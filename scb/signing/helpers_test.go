@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math/big"
 	"sync"
 	"testing"
 	"time"
@@ -127,7 +128,12 @@ func (s stdSigner) SignPAE(ctx context.Context, pae []byte) ([]byte, error) {
 func privateParts(k crypto.Signer) []string {
 	switch k := k.(type) {
 	case *ecdsa.PrivateKey:
-		return []string{k.D.String(), k.D.Text(16)}
+		raw, err := k.Bytes()
+		if err != nil {
+			panic(err)
+		}
+		d := new(big.Int).SetBytes(raw)
+		return []string{d.String(), d.Text(16)}
 	case ed25519.PrivateKey:
 		return []string{hex.EncodeToString(k.Seed()), fmt.Sprint([]byte(k.Seed()))}
 	case *rsa.PrivateKey:
