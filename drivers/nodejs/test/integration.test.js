@@ -118,13 +118,9 @@ function ready(port) {
   });
 }
 
-const gatewayPending = (() => {
-  if (skip) return skip;
-  const r = spawnSync(h.scbBin(), ['gateway', '--help'], { encoding: 'utf8' });
-  if (r.status === 0) return false;
-  if (process.env.SCB_REQUIRE_GATEWAY === '1') return false; // fail below instead
-  return "pending: this build of the scb CLI has no 'gateway' command yet";
-})();
+// Skipped only where the whole integration suite is (no cluster outside CI);
+// a missing gateway command makes the test fail.
+const gatewayPending = skip;
 
 test('bundle mode (cloud.secureConnectBundle) through the scbkit gateway', { skip: gatewayPending, timeout: 180000 }, async (t) => {
   const p = primary();
