@@ -40,7 +40,8 @@ function generate(out, args, { home, format = 'zip' } = {}) {
   const env = { ...process.env };
   delete env.SCB_CA_PASSPHRASE;
   if (home) env.SCB_HOME = home;
-  const r = spawnSync(scbBin(), ['generate', '--format', format, '--out', out, '--force', ...args], { env, encoding: 'utf8' });
+  // Unsigned: the tests sign bundles themselves, with independent signers.
+  const r = spawnSync(scbBin(), ['generate', '--format', format, '--out', out, '--force', '--no-sign', ...args], { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`scb generate failed (${r.status}): ${r.stderr}`);
   return out;
 }

@@ -55,7 +55,8 @@ def generate(scb_bin: str, out: Path, *args: str, home: Optional[Path] = None, f
     if home is not None:
         env["SCB_HOME"] = str(home)
     env.pop("SCB_CA_PASSPHRASE", None)
-    cmd = [scb_bin, "generate", "--format", fmt, "--out", str(out), "--force", *args]
+    # Unsigned: the tests sign bundles themselves, with independent signers.
+    cmd = [scb_bin, "generate", "--format", fmt, "--out", str(out), "--force", "--no-sign", *args]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if p.returncode != 0:
         raise AssertionError("scb generate failed (%d): %s" % (p.returncode, p.stderr))
