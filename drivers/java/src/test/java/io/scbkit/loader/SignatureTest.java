@@ -181,7 +181,7 @@ class SignatureTest {
         "{\"payloadType\":\"" + pt + "\",\"payload\":\"" + payload + "\",\"signatures\":[{\"keyid\":\"" + id + "\",\"sig\":\"" + sig + "\"},{\"keyid\":\"" + id + "\",\"sig\":\"" + sig + "\"}]}",
         "{\"payloadType\":\"" + pt + "\",\"payload\":\"" + payload + "\",\"signatures\":[]}",
         "{\"payloadType\":\"" + pt + "\",\"payload\":\"" + payload.replace("=", "") + "x\",\"signatures\":[{\"keyid\":\"" + id + "\",\"sig\":\"" + sig + "\"}]}",
-        "{\"payloadType\":\"" + pt + "\",\"payload\":\"" + payload + "\",\"signatures\":[{\"keyid\":\"" + id + "\",\"sig\":\"" + sig.replace('+', '-') + "\"}]}",
+        "{\"payloadType\":\"" + pt + "\",\"payload\":\"" + payload + "\",\"signatures\":[{\"keyid\":\"" + id + "\",\"sig\":\"" + "-" + sig.substring(1) + "\"}]}", // a URL-safe base64 character
         "{\"payloadType\":\"" + pt + "\",\"payload\":\"" + payload + "\",\"signatures\":[{\"keyid\":\"" + id + "\",\"sig\":\"" + sig + "\"}]} {}",
         "{\"payloadType\":\"\",\"payload\":\"" + payload + "\",\"signatures\":[{\"keyid\":\"" + id + "\",\"sig\":\"" + sig + "\"}]}",
         "{\"payloadType\":\"" + pt + "\",\"payload\":\"" + payload + "\",\"signatures\":[{\"keyid\":\"" + id + "\",\"sig\":\"\"}]}",
