@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scbkit/scbkit/scb"
+	"github.com/scbkit/scbkit/scb/render"
+	"github.com/scbkit/scbkit/scb/signing"
 )
 
 func benchRequest(b *testing.B) scb.Request {
@@ -36,6 +38,32 @@ func BenchmarkBuild(b *testing.B) {
 		for m := startCPU(b); m.loop(); {
 			bundle, err := scb.Build(ctx, req)
 			if err != nil {
+				b.Fatal(err)
+			}
+			buf.Reset()
+			if err := bundle.Encode(&buf, scb.WriteOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(buf.Len()), "zip-bytes")
+	})
+
+	// What `scb generate` makes by default: every driver's configuration
+	// and examples as well, signed.
+	b.Run("complete-all-drivers-signed", func(b *testing.B) {
+		r := req
+		r.Renderers = render.All()
+		key, err := signing.GenerateKey(scb.KeyECDSAP256)
+		require.NoError(b, err)
+		signer, err := signing.NewSigner(key)
+		require.NoError(b, err)
+		var buf bytes.Buffer
+		for m := startCPU(b); m.loop(); {
+			bundle, err := scb.Build(ctx, r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := signing.SignBundle(ctx, bundle, signer); err != nil {
 				b.Fatal(err)
 			}
 			buf.Reset()
