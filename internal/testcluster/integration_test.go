@@ -203,9 +203,13 @@ func TestClientCertificateRejections(t *testing.T) {
 				t.Run(tls.VersionName(v), func(t *testing.T) { wantTLSAlert(t, err, want...) })
 			}
 			// The same through the driver: the session cannot be created
-			// and the cause is the TLS alert, not authentication.
+			// and the cause is the TLS alert, not authentication. TLS 1.2
+			// only: there the verdict is part of the handshake, while with
+			// 1.3 it arrives after gocql has started writing, and whether
+			// gocql reports the alert or a reset is a race (the raw probe
+			// above covers 1.3).
 			cfg := tc.cfg()
-			cfg.MinVersion = tls.VersionTLS12
+			cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
 			sess, err := c.SessionConfig(cfg).CreateSession()
 			if err == nil {
 				sess.Close()

@@ -3,9 +3,11 @@ package testcluster
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -41,6 +43,14 @@ func ProbeTLS(ctx context.Context, hostPort string, cfg *tls.Config) (tls.Connec
 	// Protocol v4 frame header: version, flags, stream 1, opcode OPTIONS
 	// (0x05), body length 0.
 	if _, err := conn.Write([]byte{0x04, 0x00, 0x00, 0x01, 0x05, 0, 0, 0, 0}); err != nil {
+		// With TLS 1.3 the server judges the client certificate after the
+		// client's handshake has returned: it sends its alert and closes,
+		// and this write can then meet the reset. The alert is still
+		// queued for reading; report it rather than the reset.
+		var b [1]byte
+		if _, rerr := conn.Read(b[:]); rerr != nil && isTLSAlert(rerr) {
+			return tc.ConnectionState(), rerr
+		}
 		return tc.ConnectionState(), err
 	}
 	var hdr [9]byte
@@ -51,4 +61,13 @@ func ProbeTLS(ctx context.Context, hostPort string, cfg *tls.Config) (tls.Connec
 		return tc.ConnectionState(), fmt.Errorf("probe tls: unexpected cql response (version %#x, opcode %#x)", hdr[0], hdr[4])
 	}
 	return tc.ConnectionState(), nil
+}
+
+// isTLSAlert reports whether err carries a TLS alert from the peer.
+func isTLSAlert(err error) bool {
+	var ae tls.AlertError
+	if errors.As(err, &ae) {
+		return true
+	}
+	return strings.Contains(err.Error(), "remote error: tls:")
 }
