@@ -223,9 +223,9 @@ func FuzzParsePrivateKeyPEM(f *testing.F) {
 
 // FuzzValidateJKS puts fuzzed bytes in place of identity.jks or
 // trustStore.jks (the first byte chooses which) of a real bundle: Validate
-// must neither panic nor run out of memory. cert.pfx is left out on
-// purpose: go-pkcs12 honours any iteration count it is given (see
-// docs/performance.md), so a fuzzed count can stall a run for minutes.
+// must neither panic nor run out of memory. cert.pfx has its own fuzz
+// target, FuzzCheckPFXWork (the bound on PKCS#12 work that runs before
+// go-pkcs12).
 func FuzzValidateJKS(f *testing.F) {
 	b, err := fuzzBundle()
 	require.NoError(f, err)

@@ -79,8 +79,12 @@ func encodeTrustJKS(rnd io.Reader, now time.Time, roots []*x509.Certificate, pas
 	return buf.Bytes(), nil
 }
 
-// decodePFX reads a PKCS#12 file.
+// decodePFX reads a PKCS#12 file. checkPFXWork bounds the work first:
+// go-pkcs12 honours any iteration count the file states.
 func decodePFX(data []byte, password string) (crypto.PrivateKey, []*x509.Certificate, error) {
+	if err := checkPFXWork(data, password); err != nil {
+		return nil, nil, err
+	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
 	if err != nil {
 		return nil, nil, err

@@ -181,7 +181,9 @@ func (v *validator) checkStock(leaf *x509.Certificate, chainPEM []byte, roots []
 	if d, ok := v.b.Get(CloudPFXPath); ok && len(d) > 0 {
 		k, certs, err := decodePFX(d, cc.PFXCertPassword)
 		if err != nil {
-			v.fail(CloudPFXPath, "cannot be opened with pfxCertPassword from config.json")
+			// The reasons are fixed texts (ours and go-pkcs12's): no
+			// password or file bytes in them.
+			v.fail(CloudPFXPath, "cannot be opened with pfxCertPassword from config.json: %v", err)
 		} else {
 			v.sameIdentity(CloudPFXPath, k, certs, leaf, key)
 		}
