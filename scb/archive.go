@@ -379,7 +379,9 @@ func decodeZip(ra io.ReaderAt, size int64, lim Limits) (*Bundle, error) {
 	if len(zr.File) > lim.MaxFiles {
 		return nil, fmt.Errorf("%w: more than %d files", ErrTooLarge, lim.MaxFiles)
 	}
-	rd := &reader{lim: lim, b: &Bundle{}}
+	// Everything the central directory says is checked before any byte
+	// is read; then the local headers must agree with it.
+	var regular []*zip.File
 	for _, f := range zr.File {
 		mode := f.Mode()
 		if strings.HasSuffix(f.Name, "/") && (mode.IsDir() || f.UncompressedSize64 == 0) {
@@ -388,12 +390,22 @@ func decodeZip(ra io.ReaderAt, size int64, lim Limits) (*Bundle, error) {
 			}
 			continue
 		}
+		if err := CheckPath(f.Name); err != nil {
+			return nil, err
+		}
 		if !mode.IsRegular() {
 			return nil, &FileError{Path: fmt.Sprintf("%q", f.Name), Err: fmt.Errorf("%w: %s", ErrUnsupportedEntry, mode.Type())}
 		}
 		if f.UncompressedSize64 > uint64(lim.MaxFileSize) {
 			return nil, &FileError{Path: fmt.Sprintf("%q", f.Name), Err: fmt.Errorf("%w: file larger than %d bytes", ErrTooLarge, lim.MaxFileSize)}
 		}
+		regular = append(regular, f)
+	}
+	if err := checkZipLayout(ra, size, zr.File); err != nil {
+		return nil, err
+	}
+	rd := &reader{lim: lim, b: &Bundle{}}
+	for _, f := range regular {
 		f := f
 		if err := rd.add(f.Name, int64(f.UncompressedSize64), func() (io.Reader, error) { return f.Open() }); err != nil {
 			return nil, err
