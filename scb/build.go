@@ -201,7 +201,7 @@ func (req Request) normalize() (*Request, error) {
 	r.gatewayNamed = r.Gateway.Host != ""
 	if r.Gateway.Host == "" {
 		r.Gateway.Host, _, _ = SplitHostPort(r.ContactPoints[0], 0)
-	} else if net.ParseIP(r.Gateway.Host) == nil && !validDNSName(r.Gateway.Host) {
+	} else if net.ParseIP(r.Gateway.Host) == nil && !ValidDNSName(r.Gateway.Host) {
 		return nil, fmt.Errorf("gateway host %q is neither an IP address nor a DNS name", r.Gateway.Host)
 	}
 	if r.Gateway.MetadataPort == 0 {

@@ -119,13 +119,16 @@ func SplitHostPort(s string, defaultPort int) (host string, port int, err error)
 	if h == "" {
 		return "", 0, bad("empty host")
 	}
-	if net.ParseIP(h) == nil && !validDNSName(h) {
+	if net.ParseIP(h) == nil && !ValidDNSName(h) {
 		return "", 0, bad("host is neither an IP address nor a DNS name")
 	}
 	return h, port, nil
 }
 
-func validDNSName(h string) bool {
+// ValidDNSName reports whether h is a syntactically valid DNS name: dot-
+// separated labels of 1–63 letters, digits, '-' or '_' (not starting or
+// ending with '-'), at most 253 characters, no leading or trailing dot.
+func ValidDNSName(h string) bool {
 	if len(h) > 253 || strings.HasPrefix(h, ".") || strings.HasSuffix(h, ".") {
 		return false
 	}

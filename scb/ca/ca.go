@@ -404,17 +404,6 @@ func Open(dir string, opts OpenOptions) (*Local, error) {
 	if l.rand == nil {
 		l.rand = rand.Reader
 	}
-	readCert := func(name string) (*x509.Certificate, error) {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("read CA: %w", err)
-		}
-		certs, err := scb.ParseCertificatesPEM(data)
-		if err != nil {
-			return nil, fmt.Errorf("corrupt CA file %s: %w", name, err)
-		}
-		return certs[0], nil
-	}
 	readKey := func(name string) (crypto.Signer, error) {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -429,10 +418,7 @@ func Open(dir string, opts OpenOptions) (*Local, error) {
 		}
 		return k, nil
 	}
-	if l.root, err = readCert(rootCertFile); err != nil {
-		return nil, err
-	}
-	if l.inter, err = readCert(interCertFile); err != nil {
+	if l.root, l.inter, err = readCertificates(dir); err != nil {
 		return nil, err
 	}
 	if l.interKey, err = readKey(interKeyFile); err != nil {
@@ -463,6 +449,11 @@ func Certificates(dir string) (root, intermediate *x509.Certificate, err error) 
 	if _, err := readState(dir); err != nil {
 		return nil, nil, err
 	}
+	return readCertificates(dir)
+}
+
+// readCertificates reads root-cert.pem and intermediate-cert.pem of dir.
+func readCertificates(dir string) (root, intermediate *x509.Certificate, err error) {
 	read := func(name string) (*x509.Certificate, error) {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -111,18 +111,9 @@ func IssueServer(ctx context.Context, issuer scb.CA, req ServerRequest) (*Server
 }
 
 func checkDNSName(h string) error {
-	if h == "" || len(h) > 253 || strings.ContainsAny(h, " /\\:@") || strings.HasPrefix(h, ".") || strings.HasSuffix(h, ".") {
+	// A wildcard is allowed as the whole first label only.
+	if !scb.ValidDNSName(strings.TrimPrefix(h, "*.")) {
 		return fmt.Errorf("invalid host name %q: want a DNS name or an IP address", h)
-	}
-	for _, label := range strings.Split(strings.TrimPrefix(h, "*."), ".") {
-		if label == "" || len(label) > 63 {
-			return fmt.Errorf("invalid host name %q: want a DNS name or an IP address", h)
-		}
-		for _, r := range label {
-			if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-				return fmt.Errorf("invalid host name %q: want a DNS name or an IP address", h)
-			}
-		}
 	}
 	return nil
 }
