@@ -5,18 +5,20 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
+	examplesrc "github.com/scbkit/scbkit/examples"
 	"github.com/scbkit/scbkit/scb"
 )
 
-// The example programs put in every bundle under examples/<driver>/. The
-// same files (without the bundle-specific README header) are kept in the
-// repository's examples/<driver>/ and run in CI against a real cluster;
-// TestRepositoryExamplesInSync keeps the two copies equal.
+// The example programs put in every bundle under examples/<driver>/ come
+// from the repository's examples/<driver>/ (package examples), run in CI
+// against a real cluster; only the bundle's Go program lives here, because
+// the repository's examples/go is the loader's own, different example.
 //
 //go:embed all:examples
-var exampleFS embed.FS
+var goExampleFS embed.FS
 
 // exampleRenames maps embedded names that cannot carry their real name in
 // this module (a go.mod would make a nested module) to the bundle name.
@@ -26,19 +28,23 @@ var exampleRenames = map[string]string{"go.mod.txt": "go.mod"}
 // examples/<driver>/, with the README prefixed by what this bundle connects
 // to.
 func examples(driver string, in *input) ([]scb.File, error) {
+	var src fs.FS = goExampleFS
 	root := "examples/" + driver
+	if slices.Contains(examplesrc.Drivers, driver) {
+		src, root = examplesrc.FS, driver
+	}
 	var files []scb.File
-	err := fs.WalkDir(exampleFS, root, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(src, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := exampleFS.ReadFile(p)
+		data, err := fs.ReadFile(src, p)
 		if err != nil {
 			return err
 		}
-		name := p
+		name := "examples/" + driver + strings.TrimPrefix(p, root)
 		if r, ok := exampleRenames[path.Base(p)]; ok {
-			name = path.Join(path.Dir(p), r)
+			name = path.Join(path.Dir(name), r)
 		}
 		if path.Base(p) == "README.md" {
 			data = append(readmeHeader(driver, in), data...)
