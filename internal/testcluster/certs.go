@@ -56,10 +56,12 @@ type CA struct {
 }
 
 // InitCA creates a CA with the project's scb/ca package in dir (unencrypted
-// keys: it is a throw-away test CA) valid for 30 days.
+// keys: it is a throw-away test CA). It is valid for three years, so that
+// `scb generate --dir` with any profile's default or maximum validity fits
+// in it.
 func InitCA(dir, commonName string) (*CA, error) {
 	l, err := sca.Init(dir, sca.InitOptions{
-		Config:                  sca.Config{Name: commonName, Validity: 30 * 24 * time.Hour},
+		Config:                  sca.Config{Name: commonName, Validity: 3 * 365 * 24 * time.Hour},
 		InsecureUnencryptedKeys: true,
 	})
 	if err != nil {

@@ -570,3 +570,16 @@ func TestInitCAIsTheProjectCA(t *testing.T) {
 		t.Fatalf("build with the test CA: %v", err)
 	}
 }
+
+// TestInitCAFitsEveryProfile: bundles with each environment's default
+// validity (the longest is development's 365 days, maximum 730) can be
+// issued from the shared clusters' CA without --validity.
+func TestInitCAFitsEveryProfile(t *testing.T) {
+	c, err := InitCA(filepath.Join(t.TempDir(), "ca"), "unit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scb.Build(context.Background(), scb.Request{ClusterName: "c", ClientID: "x", Validity: 730 * 24 * time.Hour, CA: c.SCB()}); err != nil {
+		t.Fatalf("a 730-day bundle does not fit in the test CA: %v", err)
+	}
+}
