@@ -54,6 +54,7 @@ type dryRunResult struct {
 	Format   string             `json:"format"`
 	CADir    string             `json:"ca_dir"`
 	CAExists bool               `json:"ca_exists"`
+	Signing  string             `json:"signing"`
 	Settings *profiles.Settings `json:"settings"`
 	Preview  *scb.Preview       `json:"preview"`
 }
@@ -235,7 +236,7 @@ files are left out unless you pass --insecure-unencrypted-key.`,
 				return err
 			}
 			if dryRun {
-				return e.dryRun(cmd.OutOrStdout(), req, settings, out, fmtv, dir, asJSON)
+				return e.dryRun(cmd.OutOrStdout(), req, settings, out, fmtv, dir, asJSON, !noSign)
 			}
 			if !toStdout {
 				if atomicfile.Exists(out) && !force {
@@ -363,10 +364,24 @@ func envOr(env string, t *profiles.Template) string {
 	return scb.DefaultEnvironment
 }
 
-func (e *env) dryRun(w io.Writer, req scb.Request, s *profiles.Settings, out string, f scb.Format, caDir string, asJSON bool) error {
+func (e *env) dryRun(w io.Writer, req scb.Request, s *profiles.Settings, out string, f scb.Format, caDir string, asJSON, sign bool) error {
 	p, err := scb.Plan(req)
 	if err != nil {
 		return usageErr("check the flags and template", "%v", err)
+	}
+	signature, err := e.plannedSignature(s.Environment, sign)
+	if err != nil {
+		return err
+	}
+	if signature != "unsigned" {
+		// The envelope holds the manifest in base64 plus one signature.
+		est := 300
+		for _, pf := range p.Files {
+			if pf.Path == scb.ManifestPath {
+				est += pf.Size * 4 / 3
+			}
+		}
+		p.Files = append(p.Files, scb.PreviewFile{Path: scb.SignaturePath, Size: est, Approximate: true})
 	}
 	exists := ca.Exists(caDir)
 	if exists {
@@ -378,7 +393,7 @@ func (e *env) dryRun(w io.Writer, req scb.Request, s *profiles.Settings, out str
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(dryRunResult{Output: out, Format: string(f), CADir: caDir, CAExists: exists, Settings: s, Preview: p})
+		return enc.Encode(dryRunResult{Output: out, Format: string(f), CADir: caDir, CAExists: exists, Signing: signature, Settings: s, Preview: p})
 	}
 	fmt.Fprintf(w, "Dry run: nothing was created.\n\nWould write %s (%s) with the %s CA in %s", out, f, s.Environment, caDir)
 	if !exists {
@@ -408,6 +423,7 @@ func (e *env) dryRun(w io.Writer, req scb.Request, s *profiles.Settings, out str
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", warn)
 	}
+	fmt.Fprintf(w, "Signature: %s\n", signature)
 	fmt.Fprintf(w, "\nMetadata: cluster %s, client %s, expires %s\n", p.Metadata.ClusterName, p.Metadata.ClientID, p.Metadata.ExpiresAt.Format(time.RFC3339))
 	fmt.Fprintln(w, "\nFiles (~ = estimated size):")
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
@@ -425,6 +441,31 @@ func (e *env) dryRun(w io.Writer, req scb.Request, s *profiles.Settings, out str
 	tw.Flush()
 	fmt.Fprintf(w, "  %d files, ~%d bytes before compression\n", len(files), total)
 	return nil
+}
+
+// plannedSignature says how a generation would be signed, without
+// creating or opening any key: "unsigned", "key <id>" for an existing key,
+// or "a new key" when the first run in development or testing would make one.
+func (e *env) plannedSignature(environment string, sign bool) (string, error) {
+	if !sign {
+		return "unsigned", nil
+	}
+	dir, err := e.signingDir(environment)
+	if err != nil {
+		return "", err
+	}
+	if !atomicfile.Exists(filepath.Join(dir, signingKeyFile)) {
+		if environment == "development" || environment == "testing" {
+			return "a new " + environment + " signing key (created on first use)", nil
+		}
+		return "unsigned", nil
+	}
+	if pub, err := os.ReadFile(filepath.Join(dir, signingPubFile)); err == nil {
+		if set, err := signing.ParseKeySet(pub); err == nil && set.Len() == 1 {
+			return "key " + set.KeyIDs()[0][:16], nil
+		}
+	}
+	return "the " + environment + " signing key in " + dir, nil
 }
 
 func checkWritable(dir string) error {
